@@ -1,0 +1,25 @@
+"""Loading a user's data file as a validated :class:`Panel` (``data=file``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Mapping
+
+from framework.data.files import read_table
+from framework.data.panel import Panel
+from framework.data.validate import panel_from_frame
+
+
+def load_file_panel(
+    path: str | os.PathLike,
+    columns: Mapping[str, Any] | None,
+    used_roles: Iterable[str] | None = None,
+) -> Panel:
+    """Read ``path`` (CSV, Parquet or Stata) and validate it against ``data.columns``.
+
+    The panel's ``source`` is the path exactly as the user gave it, and every
+    :class:`~framework.errors.UserInputError` names it. ``used_roles`` is passed on to
+    :func:`~framework.data.validate.panel_from_frame` (default: every mapped optional role).
+    """
+    source = os.fspath(path)
+    return panel_from_frame(read_table(source), columns, source=source, used_roles=used_roles)

@@ -1,0 +1,361 @@
+"""Turning a user's table and ``data.columns`` mapping into a validated :class:`Panel`.
+
+:func:`panel_from_frame` checks, in this order, and raises
+:class:`~framework.errors.UserInputError` with one line at the first problem:
+
+1. the mapping: ``id``, ``time``, ``outcome``, ``treatment`` set; no unknown keys; no column
+   given two roles; no control named like a panel role column;
+2. every mapped column exists (a misspelling gets the closest existing name);
+3. the values, column by column: ids present; ``time`` numeric and integer-valued;
+   ``outcome``, ``treatment``, controls and ``moderator`` numeric, without missing or
+   infinite values; ``municipality`` / ``resource_city`` 0/1 (or boolean) and constant
+   within each unit;
+4. the panel: no duplicated (id, time) pair, at least two periods, a treatment that varies.
+
+Unbalanced panels are fine. Messages name the file (``source``), the column (the user's
+name and its ``data.columns`` key) and, where one applies, the row.
+
+Row convention: **"row N" is the 1-based data row**, the header not counted -- the N-th
+record of the table, i.e. Stata's observation number and Parquet row N-1 (0-based). For a
+CSV source (``.csv``/``.csv.gz``) the text line is added too: "row N (line N+1)", since the
+header occupies line 1 (blank lines, which the reader skips, are not counted).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from framework.data.panel import CORE_ROLES, EFFECT, OPTIONAL_ROLES, Panel
+from framework.errors import UserInputError
+
+REQUIRED_KEYS = ("id", "time", "outcome", "treatment")
+"""``data.columns`` keys that must be set; ``id`` becomes the panel role ``unit``."""
+INDICATOR_ROLES = ("municipality", "resource_city")
+KNOWN_KEYS = REQUIRED_KEYS + ("controls",) + OPTIONAL_ROLES
+_ROLE_OF = {"id": "unit", **{key: key for key in KNOWN_KEYS if key != "id"}}
+_WHAT = {
+    "id": "the unit (city) id",
+    "time": "the period (year)",
+    "outcome": "the outcome",
+    "treatment": "the treatment",
+}
+_RESERVED = set(CORE_ROLES) | set(OPTIONAL_ROLES) | {EFFECT}
+
+
+class _Rows:
+    """Formats row positions (0-based) the way the module docstring describes."""
+
+    def __init__(self, source: str):
+        self.csv = source.lower().endswith((".csv", ".csv.gz"))
+
+    def at(self, i: int) -> str:
+        return f"row {i + 1}" + (f" (line {i + 2})" if self.csv else "")
+
+    def many(self, positions: Iterable[int], limit: int = 5) -> str:
+        positions = [int(i) for i in positions]
+        text = "rows " + _join([str(i + 1) for i in positions], limit)
+        if self.csv:
+            text += " (lines " + _join([str(i + 2) for i in positions], limit) + ")"
+        return text
+
+
+def _join(items: list[str], limit: int) -> str:
+    extra = len(items) - limit
+    if extra > 0:
+        return ", ".join(items[:limit]) + f", ... ({extra} more)"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _show(value: Any) -> str:
+    text = repr(value.item() if isinstance(value, np.generic) else value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _col(key: str, name: str) -> str:
+    return f"column '{name}' (data.columns.{key})"
+
+
+# --- 1. the mapping -------------------------------------------------------------------
+
+
+def _name(key: str, value: Any, source: str) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise UserInputError(
+            f"data.columns.{key} must be one column name of {source}, got {_show(value)}"
+        )
+    return str(value)
+
+
+def _read_mapping(
+    columns: Mapping[str, Any] | None, source: str
+) -> tuple[dict[str, str], list[str]]:
+    """The mapped keys (config key -> column name, unset ones left out) and the controls."""
+    columns = {} if columns is None else columns
+    for key in columns:
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+            hint = f"; did you mean data.columns.{close[0]}?" if close else ""
+            raise UserInputError(
+                f"unknown key data.columns.{key} (data: {source}){hint} "
+                f"Known keys: {', '.join(KNOWN_KEYS)}"
+            )
+    mapped: dict[str, str] = {}
+    for key in REQUIRED_KEYS + OPTIONAL_ROLES:
+        name = _name(key, columns.get(key), source)
+        if name is None and key in REQUIRED_KEYS:
+            raise UserInputError(
+                f"data.columns.{key} is required: name the column of {source} that holds "
+                f"{_WHAT[key]}"
+            )
+        if name is not None:
+            mapped[key] = name
+    raw = columns.get("controls")
+    if raw is None:
+        controls: list[str] = []
+    elif isinstance(raw, str):
+        controls = [raw] if raw.strip() else []
+    elif isinstance(raw, Iterable) and not isinstance(raw, Mapping):
+        entries = [_name("controls", item, source) for item in raw]
+        if None in entries:
+            raise UserInputError(f"data.columns.controls has an empty entry (data: {source})")
+        controls = [entry for entry in entries if entry is not None]
+    else:
+        raise UserInputError(
+            f"data.columns.controls must be a list of column names of {source}, "
+            f"got {_show(raw)}"
+        )
+    return mapped, controls
+
+
+def _check_roles_distinct(mapped: dict[str, str], controls: list[str], source: str) -> None:
+    seen: dict[str, str] = {}
+    for key, name in [*mapped.items(), *(("controls", c) for c in controls)]:
+        if name in seen:
+            where = (
+                "listed twice in data.columns.controls"
+                if seen[name] == key == "controls"
+                else f"mapped to both data.columns.{seen[name]} and data.columns.{key}"
+            )
+            raise UserInputError(
+                f"column '{name}' of {source} is {where}; give each column one role"
+            )
+        seen[name] = key
+    for name in controls:
+        if name in _RESERVED:
+            raise UserInputError(
+                f"control {_col('controls', name)} of {source} has the name of the panel "
+                f"column '{name}'; rename it in the file"
+            )
+
+
+# --- 2. the columns exist -------------------------------------------------------------
+
+
+def _check_present(frame: pd.DataFrame, key: str, name: str, source: str) -> None:
+    available = [str(c) for c in frame.columns]
+    count = available.count(name)
+    if count == 1:
+        return
+    if count > 1:
+        raise UserInputError(
+            f"{_col(key, name)} appears {count} times in {source}; make the names unique"
+        )
+    lower = [c for c in available if c.lower() == name.lower()]
+    close = lower[:1] or difflib.get_close_matches(name, available, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else "."
+    shown = _join(available, limit=15) if len(available) > 15 else ", ".join(available)
+    raise UserInputError(f"{_col(key, name)} not found in {source}{hint} Available: {shown}")
+
+
+# --- 3. the values --------------------------------------------------------------------
+
+
+def _units(series: pd.Series, name: str, source: str, rows: _Rows) -> pd.Series:
+    missing = series.isna().to_numpy()
+    if series.dtype.kind not in "biuf":  # text ids: a blank string is no id either
+        missing = missing | series.astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise UserInputError(
+            f"{_col('id', name)} of {source} has {int(missing.sum())} missing id(s); "
+            f"first at {rows.at(first)}"
+        )
+    if series.dtype.kind == "f" and np.all(np.mod(series.to_numpy(), 1) == 0):
+        series = series.astype(np.int64)  # 101.0 -> "101"
+    return series.astype(str)
+
+
+def _numeric(series: pd.Series, key: str, name: str, source: str, rows: _Rows) -> np.ndarray:
+    """Float values of a numeric role, refusing text, dates, missing and infinite values."""
+    if series.dtype.kind in "mM" or isinstance(series.dtype, (pd.DatetimeTZDtype, pd.PeriodDtype)):
+        raise UserInputError(
+            f"{_col(key, name)} of {source} holds dates or durations; give numbers "
+            f"(for time, an integer period such as the year)"
+        )
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    coerced = pd.to_numeric(series, errors="coerce")
+    values = coerced.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.isnan(values) & series.notna().to_numpy()
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise UserInputError(
+            f"{_col(key, name)} of {source} must be numeric but has {int(bad.sum())} "
+            f"non-numeric value(s); first at {rows.at(first)}: {_show(series.iloc[first])}"
+        )
+    missing, infinite = np.isnan(values), np.isinf(values)
+    if missing.any() or infinite.any():
+        first = int(np.flatnonzero(missing | infinite)[0])
+        counts = [
+            f"{int(mask.sum())} {what}"
+            for mask, what in ((missing, "missing"), (infinite, "infinite"))
+            if mask.any()
+        ]
+        raise UserInputError(
+            f"{_col(key, name)} of {source} has {' and '.join(counts)} value(s); first at "
+            f"{rows.at(first)}: {'missing' if missing[first] else _show(values[first])}; "
+            f"drop or fill those rows"
+        )
+    return values
+
+
+def _times(series: pd.Series, name: str, source: str, rows: _Rows) -> np.ndarray:
+    values = _numeric(series, "time", name, source, rows)
+    fractional = values != np.round(values)
+    if fractional.any():
+        first = int(np.flatnonzero(fractional)[0])
+        raise UserInputError(
+            f"{_col('time', name)} of {source} must hold integer periods but has "
+            f"{int(fractional.sum())} non-integer value(s); first at {rows.at(first)}: "
+            f"{_show(values[first])}"
+        )
+    return values.astype(np.int64)
+
+
+def _indicator(
+    series: pd.Series, key: str, name: str, units: pd.Series, source: str, rows: _Rows
+) -> np.ndarray:
+    values = _numeric(series, key, name, source, rows)
+    other = ~np.isin(values, (0.0, 1.0))
+    if other.any():
+        first = int(np.flatnonzero(other)[0])
+        raise UserInputError(
+            f"{_col(key, name)} of {source} must be a 0/1 indicator but has "
+            f"{int(other.sum())} other value(s); first at {rows.at(first)}: "
+            f"{_show(series.iloc[first])}"
+        )
+    by_unit = pd.Series(values).groupby(units.to_numpy(), sort=False)
+    changed = values != by_unit.transform("first").to_numpy()
+    if changed.any():
+        i = int(np.flatnonzero(changed)[0])
+        unit = units.iloc[i]
+        j = int(np.flatnonzero((units == unit).to_numpy())[0])
+        n_units = int((by_unit.nunique() > 1).sum())
+        raise UserInputError(
+            f"{_col(key, name)} of {source} must be constant within each unit but changes "
+            f"within {n_units} unit(s); first: unit '{unit}', {rows.many([j, i])} "
+            f"({int(values[j])} then {int(values[i])})"
+        )
+    return values.astype(np.int64)
+
+
+# --- 4. the panel ---------------------------------------------------------------------
+
+
+def _check_panel(out: pd.DataFrame, names: dict[str, str], source: str, rows: _Rows) -> None:
+    duplicated = out.duplicated(["unit", "time"], keep=False).to_numpy()
+    if duplicated.any():
+        n_pairs = int(out[duplicated].drop_duplicates(["unit", "time"]).shape[0])
+        first = int(np.flatnonzero(duplicated)[0])
+        unit, time = out["unit"].iloc[first], int(out["time"].iloc[first])
+        where = np.flatnonzero(((out["unit"] == unit) & (out["time"] == time)).to_numpy())
+        raise UserInputError(
+            f"{source} has {n_pairs} duplicated (id, time) pair(s) in {_col('id', names['unit'])} "
+            f"and {_col('time', names['time'])}; first: {names['unit']} '{unit}', "
+            f"{names['time']} {time} at {rows.many(where)}; each unit may appear once per period"
+        )
+    periods = np.unique(out["time"].to_numpy())
+    if len(periods) < 2:
+        raise UserInputError(
+            f"{source} has a single period ({int(periods[0])}) in {_col('time', names['time'])}; "
+            f"a panel needs at least two"
+        )
+    treatment = out["treatment"].to_numpy()
+    if np.ptp(treatment) == 0:
+        raise UserInputError(
+            f"{_col('treatment', names['treatment'])} of {source} is constant "
+            f"(every row is {_show(treatment[0])}); a treatment that never varies has no effect "
+            f"to estimate"
+        )
+
+
+def panel_from_frame(
+    frame: pd.DataFrame,
+    columns: Mapping[str, Any] | None,
+    source: str,
+    used_roles: Iterable[str] | None = None,
+) -> Panel:
+    """Validate ``frame`` against the ``data.columns`` mapping and build the :class:`Panel`.
+
+    ``columns`` holds the config keys ``id``, ``time``, ``outcome``, ``treatment`` (required),
+    ``controls`` (a list) and optionally ``moderator``, ``municipality``, ``resource_city``
+    (None or missing = not mapped). ``source`` names the data in messages (the path as the
+    user gave it). ``used_roles`` lists the optional roles the run needs: only those are
+    value-checked and carried into the panel (default: every mapped optional role); the
+    other mapped ones must still exist as columns. Rows are named "row N", the 1-based data
+    row, plus "(line N+1)" for CSV sources (see the module docstring).
+
+    The panel has ``unit`` (str), ``time`` (int64), ``outcome``, ``treatment``, the controls
+    under their own names and ``moderator`` (float64), ``municipality`` / ``resource_city``
+    (int64 0/1); rows sorted by (unit, time). Raises :class:`UserInputError` on the first
+    problem found.
+    """
+    source = str(source)
+    rows = _Rows(source)
+    mapped, controls = _read_mapping(columns, source)
+    if used_roles is None:
+        used = {key for key in OPTIONAL_ROLES if key in mapped}
+    else:
+        used = set(used_roles)
+        unknown = used - set(OPTIONAL_ROLES) - set(CORE_ROLES)
+        if unknown:
+            raise ValueError(f"used_roles names unknown roles: {sorted(unknown)}")
+    _check_roles_distinct(mapped, controls, source)
+    for key, name in [*mapped.items(), *(("controls", c) for c in controls)]:
+        _check_present(frame, key, name, source)
+    if len(frame) == 0:
+        raise UserInputError(f"{source} has no data rows")
+
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    units = _units(frame[mapped["id"]], mapped["id"], source, rows)
+    data: dict[str, Any] = {
+        "unit": units.to_numpy(),
+        "time": _times(frame[mapped["time"]], mapped["time"], source, rows),
+    }
+    for key in ("outcome", "treatment"):
+        data[key] = _numeric(frame[mapped[key]], key, mapped[key], source, rows)
+    for name in controls:
+        data[name] = _numeric(frame[name], "controls", name, source, rows)
+    for key in OPTIONAL_ROLES:
+        if key in mapped and key in used:
+            series = frame[mapped[key]]
+            if key in INDICATOR_ROLES:
+                data[key] = _indicator(series, key, mapped[key], units, source, rows)
+            else:
+                data[key] = _numeric(series, key, mapped[key], source, rows)
+
+    out = pd.DataFrame(data)
+    out["unit"] = out["unit"].astype(str)
+    names = {
+        _ROLE_OF[key]: name for key, name in mapped.items() if key in REQUIRED_KEYS or key in used
+    }
+    _check_panel(out, names, source, rows)
+    out = out.sort_values(["unit", "time"], kind="mergesort").reset_index(drop=True)
+    return Panel(frame=out, controls=tuple(controls), source=source, names=names)
