@@ -53,14 +53,19 @@ def township_lights(
         for unit, n in townships_per_unit.items()
     }
     first_year = int(gini_targets["time"].min())
-    pieces = []
+    units, times, townships, lights = [], [], [], []
     for unit, time, target in gini_targets[["unit", "time", "gini"]].itertuples(index=False):
         pattern = patterns[unit]
         base = pattern * np.exp(0.1 * rng.standard_normal(pattern.size))
-        lights = lights_with_gini(base, float(target)) * float(brightness[unit]) * (1.03 ** (time - first_year))
-        pieces.append(
-            pd.DataFrame(
-                {"unit": unit, "time": time, "township": np.arange(1, pattern.size + 1), "light": lights}
-            )
-        )
-    return pd.concat(pieces, ignore_index=True)
+        lights.append(lights_with_gini(base, float(target)) * float(brightness[unit]) * (1.03 ** (time - first_year)))
+        units.append(np.full(pattern.size, unit, dtype=object))
+        times.append(np.full(pattern.size, time))
+        townships.append(np.arange(1, pattern.size + 1))
+    return pd.DataFrame(
+        {
+            "unit": np.concatenate(units),
+            "time": np.concatenate(times),
+            "township": np.concatenate(townships),
+            "light": np.concatenate(lights),
+        }
+    )

@@ -3,7 +3,7 @@
 Structural equations (city ``i``, year ``t``; ``z(.)`` standardises exactly over the panel):
 
     controls  X_kit = mean_k + sd_k * z(a_k c_ki + b_k trend_t + g_k e_i trend_t + n_kit)
-    DIFI      M_it  = 185.8 + 73.2 * z(level_t * (1 + 0.12 zeta_i) + noise)
+    DIFI      M_it  = 185.8 + 73.2 * z(level_t * (1 + 0.22 zeta_i) + noise)
     UIL       U_it  = 2.309 + 0.142 * z(0.6 h_i + kappa * (0.35 trend_t + 0.2 e_i + m(X_it)) + nu_it)
     effect    tau_it = effect_mean + eta * (b (M_it - mean M) + s (early_t - mean early) + l h_i)
     Gini      G_it  = 0.407 + alpha_i + lambda_t + g(X_it) + delta (M_it - mean M)
@@ -92,6 +92,7 @@ def _bounded_normal(rng: np.random.Generator, size, limit: float = 2.5) -> np.nd
 def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
     """Draw the world deterministically from ``seed``."""
     knobs = knobs or WorldKnobs()
+    knobs.check()
     rng = np.random.default_rng(seed)
     n, years = knobs.n_cities, np.array(knobs.years)
     n_years = years.size
