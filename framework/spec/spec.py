@@ -1,0 +1,89 @@
+"""What a run asks: which periods, which rows, which controls, which moderation.
+
+Built from the config groups ``window``, ``sample``, ``controls`` and ``moderation``
+(see ``conf/``); the same :class:`Spec` is applied identically for every estimator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from framework.errors import UserInputError
+
+SCALINGS = {"none": None, "centered": "center", "normalized": "minmax"}
+HALVES = (None, "high", "low")
+CONTROL_SETS = ("paper", "none")
+
+
+@dataclass(frozen=True)
+class Spec:
+    window_name: str = "all"
+    window_start: int | None = None
+    window_end: int | None = None
+    sample_name: str = "full"
+    winsorize: tuple[float, float] | None = None
+    drop_municipalities: bool = False
+    resource_control: bool = False
+    treatment_half: str | None = None
+    controls: str = "paper"
+    moderation: str = "none"
+
+    @property
+    def moderated(self) -> bool:
+        return self.moderation != "none"
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> "Spec":
+        window = _section(cfg, "window")
+        sample = _section(cfg, "sample")
+        controls = _section(cfg, "controls")
+        moderation = _section(cfg, "moderation")
+        winsorize = sample.get("winsorize")
+        if winsorize is not None:
+            winsorize = tuple(float(q) for q in winsorize)
+            if len(winsorize) != 2 or not 0.0 <= winsorize[0] < winsorize[1] <= 1.0:
+                raise UserInputError(f"sample.winsorize = {list(winsorize)}: give two quantiles [low, high] with 0 <= low < high <= 1")
+        spec = cls(
+            window_name=str(window.get("name", "custom")),
+            window_start=_year(window, "start"),
+            window_end=_year(window, "end"),
+            sample_name=str(sample.get("name", "custom")),
+            winsorize=winsorize,
+            drop_municipalities=bool(sample.get("drop_municipalities", False)),
+            resource_control=bool(sample.get("resource_control", False)),
+            treatment_half=sample.get("treatment_half"),
+            controls=str(controls.get("name", "paper")),
+            moderation=str(moderation.get("name", "none")),
+        )
+        spec.check()
+        return spec
+
+    def check(self) -> None:
+        if self.treatment_half not in HALVES:
+            raise UserInputError(f"sample.treatment_half = {self.treatment_half!r}: use high, low or null")
+        if self.controls not in CONTROL_SETS:
+            raise UserInputError(f"controls = {self.controls!r}: use one of {', '.join(CONTROL_SETS)}")
+        if self.moderation not in SCALINGS:
+            raise UserInputError(f"moderation = {self.moderation!r}: use one of {', '.join(SCALINGS)}")
+        if self.window_start is not None and self.window_end is not None and self.window_start > self.window_end:
+            raise UserInputError(f"window.start = {self.window_start} is after window.end = {self.window_end}")
+
+
+def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = cfg.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, str):  # e.g. controls: none given as a plain value
+        return {"name": value}
+    return value
+
+
+def _year(window: Mapping[str, Any], key: str) -> int | None:
+    value = window.get(key)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise UserInputError(f"window.{key} = {value!r}: give a year such as 2015, or null") from None

@@ -1,0 +1,55 @@
+"""The prepared sample an estimator receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from framework.spec.spec import Spec
+
+
+@dataclass(frozen=True)
+class SpecData:
+    """Rows and columns for one run, ready for any estimator.
+
+    ``frame`` holds ``unit``, ``time``, ``outcome``, the covariates and one column per
+    reported term; ``terms`` maps each term of the record (``treatment``; with moderation
+    also ``moderator`` and ``treatment_x_moderator``) to its column. Covariates exclude
+    unit and time effects: how those enter is each estimator's ``fe`` choice.
+    """
+
+    frame: pd.DataFrame
+    covariates: tuple[str, ...]
+    terms: dict[str, str]
+    spec: Spec
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows kept after each step of the spec, in order."""
+    truth: dict[str, float | None] = field(default_factory=dict)
+    moderator_scale: float | None = None
+    """Moderator units per unit of the transformed moderator (1 centred, max-min normalised)."""
+
+    @property
+    def n_obs(self) -> int:
+        return int(len(self.frame))
+
+    @property
+    def n_units(self) -> int:
+        return int(self.frame["unit"].nunique())
+
+    @property
+    def periods(self) -> list[int]:
+        return sorted(int(t) for t in self.frame["time"].unique())
+
+    def describe(self) -> dict:
+        periods = self.periods
+        return {
+            "window": [periods[0], periods[-1]],
+            "window_name": self.spec.window_name,
+            "sample": self.spec.sample_name,
+            "controls": self.spec.controls,
+            "covariates": list(self.covariates),
+            "moderation": self.spec.moderation,
+            "rows": dict(self.rows),
+            "balanced": self.n_obs == self.n_units * len(periods),
+        }
