@@ -1,0 +1,41 @@
+"""What every estimator family shares: the scikit-learn shape and the coefficient record.
+
+An estimator takes its settings in ``__init__``, learns from a prepared
+:class:`~framework.spec.SpecData` in ``fit`` (which returns ``self``), and leaves its results
+in trailing-underscore attributes: ``coefficients_`` (one :class:`Coefficient` per term of
+``data.terms``) and ``diagnostics_`` (a JSON-ready dict). It never reads files or writes
+output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+FE_CHOICES = ("dummies", "within", "fd", "cre", "none")
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    term: str
+    estimate: float
+    std_error: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    interval: str = "confidence"
+
+    def to_record(self, truth: float | None) -> dict:
+        return {**asdict(self), "truth": truth}
+
+
+class Estimator:
+    """Base class: subclasses set ``name`` and implement ``fit``."""
+
+    name: str = "estimator"
+    description: str = ""
+
+    def fit(self, data) -> "Estimator":  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def get_params(self) -> dict:
+        return {key: value for key, value in vars(self).items() if not key.endswith("_")}

@@ -1,0 +1,3 @@
+"""Importing this module registers the built-in estimator families."""
+
+from framework.estimators import dml  # noqa: F401

@@ -1,0 +1,48 @@
+"""Turn a ``learner`` config node into a scikit-learn regressor.
+
+The node is a Hydra instantiation target (``_target_`` plus keyword arguments), so
+``learner=gbdt|xgboost|lightgbm|random_forest|lasso`` pick the YAMLs in ``conf/learner/`` and
+``learner._target_=pkg.Class`` any other regressor. Whatever the class, a ``random_state``
+it accepts (also inside a pipeline) is set from the run's seed unless the config sets it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from sklearn.base import is_regressor
+
+from framework.errors import UserInputError
+
+
+def learner_name(config: Mapping[str, Any] | DictConfig) -> str:
+    target = config.get("_target_") if config is not None else None
+    return str(target or "unknown")
+
+
+def build_learner(config: Mapping[str, Any] | DictConfig, seed: int):
+    if config is None or not config.get("_target_"):
+        raise UserInputError("learner: no _target_ given; choose learner=gbdt|xgboost|lightgbm|random_forest|lasso or set learner._target_")
+    node = OmegaConf.create(OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config))
+    node.pop("name", None)
+    try:
+        learner = instantiate(node, _convert_="all")
+    except InstantiationException as error:
+        reason = str(error.__cause__ or error).strip().splitlines()[-1]
+        raise UserInputError(f"learner {node.get('_target_')} could not be built: {reason}") from None
+    if not (is_regressor(learner) or hasattr(learner, "predict")):
+        raise UserInputError(f"learner {node.get('_target_')} is not a regressor (it has no predict method)")
+    _seed(learner, seed)
+    return learner
+
+
+def _seed(learner, seed: int) -> None:
+    if not hasattr(learner, "get_params"):
+        return
+    params = learner.get_params(deep=True)
+    updates = {key: seed for key, value in params.items() if key.split("__")[-1] == "random_state" and value is None}
+    if updates:
+        learner.set_params(**updates)
