@@ -1,0 +1,1 @@
+"""Hydra entry points: ``python -m experiments.run`` (one run or a multirun sweep)."""

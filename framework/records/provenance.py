@@ -1,0 +1,59 @@
+"""Where a result came from: data fingerprint, seed, code version, package versions, time."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+PACKAGES = (
+    "doubleml",
+    "scikit-learn",
+    "lightgbm",
+    "xgboost-cpu",
+    "numpy",
+    "pandas",
+    "scipy",
+    "hydra-core",
+    "gini-uil-framework",
+)
+
+
+@lru_cache(maxsize=1)
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}+dirty" if dirty else commit
+
+
+def _packages() -> dict[str, str | None]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def provenance(data_sha256: str | None, seed: int, data_source: str | None = None) -> dict:
+    return {
+        "data_sha256": data_sha256,
+        "data_source": data_source,
+        "seed": seed,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "packages": _packages(),
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,80 @@
+"""The ``result.json`` record of DESIGN.md, and its atomic write."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+RECORD_NAME = "result.json"
+
+
+def ok_record(*, estimator: str, spec: dict, config: dict, n_obs: int, n_units: int, coefficients: list[dict],
+              diagnostics: dict, runtime_s: float, provenance: dict, **extra: Any) -> dict:
+    return {
+        "status": "ok",
+        "error": None,
+        "estimator": estimator,
+        "spec": spec,
+        "config": config,
+        "n_obs": n_obs,
+        "n_units": n_units,
+        "coefficients": coefficients,
+        "diagnostics": diagnostics,
+        "runtime_s": round(runtime_s, 3),
+        "provenance": provenance,
+        **extra,
+    }
+
+
+def failed_record(*, estimator: str | None, config: dict, error: str, runtime_s: float, provenance: dict,
+                  spec: dict | None = None) -> dict:
+    return {
+        "status": "failed",
+        "error": " ".join(error.split()),
+        "estimator": estimator,
+        "spec": spec or {},
+        "config": config,
+        "n_obs": None,
+        "n_units": None,
+        "coefficients": [],
+        "diagnostics": {},
+        "runtime_s": round(runtime_s, 3),
+        "provenance": provenance,
+    }
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # NumPy scalars
+        return _clean(value.item())
+    return value
+
+
+def write_record(record: dict, directory: str | os.PathLike) -> Path:
+    """Write ``record`` to ``directory/result.json`` atomically (temp file, then rename)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / RECORD_NAME
+    text = json.dumps(_clean(record), indent=2, allow_nan=False)
+    handle, temp = tempfile.mkstemp(prefix=".result.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target
