@@ -7,7 +7,7 @@ be learnt). For a linear score psi = psi_a * theta + psi_b the sandwich is
     Var(theta^) = (sum_c (sum_{i in c} psi_i)^2) / (sum_i psi_a_i)^2
 
 and repetitions are aggregated as DoubleML does: theta~ = median_r theta_r and
-se = sqrt(median_r(se_r^2 + (theta_r - theta~)^2)).
+se = (median_r(theta_r + 1.96 se_r) - theta~) / 1.96.
 """
 
 from __future__ import annotations
@@ -27,5 +27,6 @@ def clustered_standard_errors(model, clusters: np.ndarray) -> np.ndarray:
         for r in range(n_rep):
             sums = np.bincount(codes, weights=psi[:, r, k])
             variances[k, r] = np.sum(sums**2) / np.sum(psi_a[:, r, k]) ** 2
-    median = np.median(all_coef, axis=1, keepdims=True)
-    return np.sqrt(np.median(variances + (all_coef - median) ** 2, axis=1))
+    critical = 1.96
+    upper = np.median(all_coef + critical * np.sqrt(variances), axis=1)
+    return (upper - np.median(all_coef, axis=1)) / critical

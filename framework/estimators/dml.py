@@ -17,7 +17,8 @@ How city and year effects enter is ``fe``:
 ``none``     X holds the controls alone (``DoubleMLPLR``, folds and SEs clustered by city).
 
 With moderation the treatment, the transformed moderator and their interaction are estimated
-together as DoubleML treatments (each partialled out on X and the others), as in Table 6.
+as DoubleML treatments, each partialled out on X and the other two, as in Table 6 (the panel
+models take one treatment at a time, so they are fitted once per term).
 """
 
 from __future__ import annotations
@@ -83,19 +84,23 @@ class DoubleMLEstimator(Estimator):
         frame[UNIT_CODE] = pd.factorize(frame["unit"], sort=True)[0]
         if self.fe in ("within", "fd") and data.n_obs <= data.n_units:
             raise UserInputError(f"estimator.fe={self.fe} needs at least two periods per city; this sample has one row per city")
-        np.random.seed(self.seed)  # DoubleML draws its folds from NumPy's global generator
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = self._model(frame, d_cols, data.covariates)
-            model.fit()
-        self.model_ = model
-        if self.fe == "dummies":
-            std_errors = clustered_standard_errors(model, frame[UNIT_CODE].to_numpy())
-            se_type = "clustered by city (from DoubleML's scores; rows split at random)"
-        else:
-            std_errors = np.asarray(model.se, dtype=float)
-            se_type = "clustered by city (DoubleML, folds drawn by city)"
-        estimates = np.asarray(model.coef, dtype=float)
+            models = self._fit_models(frame, d_cols, data.covariates)
+        self.models_ = models
+        estimates, std_errors, doubleml_se = [], [], []
+        for model in models:
+            estimates += list(np.asarray(model.coef, dtype=float))
+            doubleml_se += list(np.asarray(model.se, dtype=float))
+            if self.fe == "dummies":
+                std_errors += list(clustered_standard_errors(model, frame[UNIT_CODE].to_numpy()))
+            else:
+                std_errors += list(np.asarray(model.se, dtype=float))
+        se_type = (
+            "clustered by city (from DoubleML's scores; rows split at random)"
+            if self.fe == "dummies"
+            else "clustered by city (DoubleML, folds drawn by city)"
+        )
         self.coefficients_ = [
             _coefficient(term, estimate, se) for term, estimate, se in zip(terms, estimates, std_errors)
         ]
@@ -103,11 +108,11 @@ class DoubleMLEstimator(Estimator):
             "fe": self.fe,
             "approach": self._approach_label(),
             "se_type": se_type,
-            "doubleml_std_error": [float(s) for s in np.asarray(model.se, dtype=float)],
-            "n_obs_used": int(model.n_obs),
+            "doubleml_std_error": [float(se) for se in doubleml_se],
+            "n_obs_used": int(models[0].n_obs),
             "folds": self.folds,
             "n_rep": self.n_rep,
-            "nuisance_rmse": _nuisance_rmse(model),
+            "nuisance_rmse": _nuisance_rmse(models[0]),
             "warnings": sorted({str(w.message).splitlines()[0] for w in caught})[:5],
         }
         return self
@@ -118,11 +123,25 @@ class DoubleMLEstimator(Estimator):
             return CRE_VARIANTS[self.cre]
         return PANEL_APPROACHES.get(self.fe, "plr")
 
-    def _model(self, frame: pd.DataFrame, d_cols: list[str], covariates) -> Any:
+    def _fit_models(self, frame: pd.DataFrame, d_cols: list[str], covariates) -> list:
+        """One fitted DoubleML model; panel models take one treatment each, so one per term."""
+        if self.fe not in PANEL_APPROACHES:
+            np.random.seed(self.seed)  # DoubleML draws its folds from NumPy's global generator
+            return [self._model(frame, d_cols, list(covariates)).fit()]
+        models = []
+        for d_col in d_cols:
+            others = [c for c in d_cols if c != d_col]
+            np.random.seed(self.seed)
+            models.append(self._model(frame, [d_col], list(covariates) + others).fit())
+        return models
+
+    def _model(self, frame: pd.DataFrame, d_cols: list[str], covariates: list[str]) -> Any:
         ml_l, ml_m = clone(self.learner), clone(self.learner)
         common = dict(n_folds=self.folds, n_rep=self.n_rep, score=self.score)
         if self.fe in PANEL_APPROACHES:
-            design, x_cols = _with_dummies(frame, list(covariates), ["time"])
+            # DoubleML's panel data take one treatment; the other terms join X, as DoubleML
+            # itself does for several treatments in the PLR.
+            design, x_cols = _with_dummies(frame, covariates, ["time"])
             data = DoubleMLPanelData(
                 design, y_col="outcome", d_cols=d_cols, t_col="time", id_col=UNIT_CODE, x_cols=x_cols, static_panel=True
             )

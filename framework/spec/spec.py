@@ -41,9 +41,7 @@ class Spec:
         moderation = _section(cfg, "moderation")
         winsorize = sample.get("winsorize")
         if winsorize is not None:
-            winsorize = tuple(float(q) for q in winsorize)
-            if len(winsorize) != 2 or not 0.0 <= winsorize[0] < winsorize[1] <= 1.0:
-                raise UserInputError(f"sample.winsorize = {list(winsorize)}: give two quantiles [low, high] with 0 <= low < high <= 1")
+            winsorize = _quantile_pair(winsorize)
         spec = cls(
             window_name=str(window.get("name", "custom")),
             window_start=_year(window, "start"),
@@ -77,6 +75,17 @@ def _section(cfg: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if isinstance(value, str):  # e.g. controls: none given as a plain value
         return {"name": value}
     return value
+
+
+def _quantile_pair(value: Any) -> tuple[float, float]:
+    problem = f"sample.winsorize = {value!r}: give two quantiles [low, high] with 0 <= low < high <= 1"
+    try:
+        low, high = (float(q) for q in value)
+    except (TypeError, ValueError):
+        raise UserInputError(problem) from None
+    if not 0.0 <= low < high <= 1.0:
+        raise UserInputError(problem)
+    return low, high
 
 
 def _year(window: Mapping[str, Any], key: str) -> int | None:
