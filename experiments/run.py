@@ -18,7 +18,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from framework.pipeline import run
-from framework.records import write_record
+from framework.records import write_artifacts, write_record
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
@@ -26,8 +26,11 @@ def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     config = OmegaConf.to_container(cfg, resolve=True)
     debug = bool(config.pop("debug", False))
-    record = run(config, choices=dict(hydra_cfg.runtime.choices), debug=debug)
-    path = write_record(record, Path(hydra_cfg.runtime.output_dir))
+    outcome = run(config, choices=dict(hydra_cfg.runtime.choices), debug=debug)
+    record, directory = outcome.record, Path(hydra_cfg.runtime.output_dir)
+    if outcome.artifacts:
+        record["artifacts"] = write_artifacts(outcome.artifacts, directory)
+    path = write_record(record, directory)
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     if record["status"] != "ok":
         print(f"error: {record['error']}", file=sys.stderr)

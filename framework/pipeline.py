@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -60,8 +61,16 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, debug: bool = False) -> dict:
-    """Run one configuration and return its record; failures become ``status: failed`` records."""
+@dataclass
+class Outcome:
+    """A run's record and the objects to save beside it (e.g. ``posterior`` InferenceData)."""
+
+    record: dict
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+
+def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, debug: bool = False) -> Outcome:
+    """Run one configuration; failures become ``status: failed`` records."""
     started = time.perf_counter()
     seed = int(config.get("seed", 0))
     estimator_name = (config.get("estimator") or {}).get("name")
@@ -75,7 +84,8 @@ def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, deb
         estimator = build_estimator(config.get("estimator") or {}, config.get("learner"), config.get("split") or {}, seed)
         estimator.fit(data)
         coefficients = [c.to_record(data.truth.get(c.term)) for c in estimator.coefficients_]
-        return ok_record(
+        artifacts = dict(getattr(estimator, "artifacts_", {}) or {})
+        record = ok_record(
             estimator=estimator.name,
             spec=spec_record,
             config=dict(config),
@@ -89,6 +99,7 @@ def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, deb
             runtime_s=time.perf_counter() - started,
             provenance=provenance(data_sha, seed, source),
         )
+        return Outcome(record, artifacts)
     except Exception as error:
         if debug:
             raise
@@ -102,7 +113,7 @@ def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, deb
             spec=spec_record,
         )
         record["choices"] = dict(choices or {})
-        return record
+        return Outcome(record)
 
 
 def _internal(error: Exception) -> str:

@@ -3,8 +3,9 @@
 An estimator takes its settings in ``__init__``, learns from a prepared
 :class:`~framework.spec.SpecData` in ``fit`` (which returns ``self``), and leaves its results
 in trailing-underscore attributes: ``coefficients_`` (one :class:`Coefficient` per term of
-``data.terms``) and ``diagnostics_`` (a JSON-ready dict). It never reads files or writes
-output.
+``data.terms``) and ``diagnostics_`` (a JSON-ready dict), and optionally ``artifacts_`` (name -> object the
+runner saves beside the record, e.g. the posterior as ArviZ ``InferenceData``). It never
+reads files or writes output.
 """
 
 from __future__ import annotations

@@ -60,6 +60,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def write_artifacts(artifacts: dict[str, Any], directory: str | os.PathLike) -> dict[str, str]:
+    """Save each artifact beside the record; returns name -> file name.
+
+    ArviZ ``InferenceData`` is written as NetCDF (``<name>.nc``), through a temporary file
+    renamed into place like the record itself.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, value in artifacts.items():
+        if not hasattr(value, "to_netcdf"):
+            raise TypeError(f"artifact {name!r}: no writer for {type(value).__name__}")
+        target = directory / f"{name}.nc"
+        temp = directory / f".{name}.nc.tmp"
+        try:
+            value.to_netcdf(str(temp))
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        written[name] = target.name
+    return written
+
+
 def write_record(record: dict, directory: str | os.PathLike) -> Path:
     """Write ``record`` to ``directory/result.json`` atomically (temp file, then rename)."""
     directory = Path(directory)
