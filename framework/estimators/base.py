@@ -10,9 +10,11 @@ reads files or writes output.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 FE_CHOICES = ("dummies", "within", "fd", "cre", "none")
+NORMAL_975 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,14 @@ class Coefficient:
     ci_high: float | None
     p_value: float | None
     interval: str = "confidence"
+
+    @classmethod
+    def normal(cls, term: str, estimate: float, std_error: float, interval: str = "confidence") -> "Coefficient":
+        """A 95 % interval and two-sided p-value from a normal approximation."""
+        z = estimate / std_error if std_error > 0 else math.inf
+        half = NORMAL_975 * std_error
+        p_value = math.erfc(abs(z) / math.sqrt(2.0))
+        return cls(term, float(estimate), float(std_error), float(estimate - half), float(estimate + half), float(p_value), interval)
 
     def to_record(self, truth: float | None) -> dict:
         return {**asdict(self), "truth": truth}

@@ -1,3 +1,3 @@
 """Importing this module registers the built-in estimator families."""
 
-from framework.estimators import dml  # noqa: F401
+from framework.estimators import bayes_hier, causal_forest, dml, twfe  # noqa: F401

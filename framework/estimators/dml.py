@@ -34,12 +34,12 @@ from sklearn.base import clone
 from framework.errors import UserInputError
 from framework.estimators.base import FE_CHOICES, Coefficient, Estimator
 from framework.estimators.clustered import clustered_standard_errors
+from framework.estimators.design import UNIT_CODE, unit_codes, with_dummies
 from framework.estimators.registry import register
 from framework.learners import build_learner
 
 PANEL_APPROACHES = {"within": "wg_approx", "fd": "fd_exact", "cre": "cre_general"}
 CRE_VARIANTS = {"general": "cre_general", "normal": "cre_normal"}
-UNIT_CODE = "unit_code"
 
 
 @register
@@ -81,7 +81,7 @@ class DoubleMLEstimator(Estimator):
         terms = list(data.terms)
         d_cols = [data.terms[t] for t in terms]
         frame = data.frame.copy()
-        frame[UNIT_CODE] = pd.factorize(frame["unit"], sort=True)[0]
+        frame[UNIT_CODE] = unit_codes(frame)
         if self.fe in ("within", "fd") and data.n_obs <= data.n_units:
             raise UserInputError(f"estimator.fe={self.fe} needs at least two periods per city; this sample has one row per city")
         with warnings.catch_warnings(record=True) as caught:
@@ -102,7 +102,7 @@ class DoubleMLEstimator(Estimator):
             else "clustered by city (DoubleML, folds drawn by city)"
         )
         self.coefficients_ = [
-            _coefficient(term, estimate, se) for term, estimate, se in zip(terms, estimates, std_errors)
+            Coefficient.normal(term, estimate, se) for term, estimate, se in zip(terms, estimates, std_errors)
         ]
         self.diagnostics_ = {
             "fe": self.fe,
@@ -141,44 +141,18 @@ class DoubleMLEstimator(Estimator):
         if self.fe in PANEL_APPROACHES:
             # DoubleML's panel data take one treatment; the other terms join X, as DoubleML
             # itself does for several treatments in the PLR.
-            design, x_cols = _with_dummies(frame, covariates, ["time"])
+            design, x_cols = with_dummies(frame, covariates, ["time"])
             data = DoubleMLPanelData(
                 design, y_col="outcome", d_cols=d_cols, t_col="time", id_col=UNIT_CODE, x_cols=x_cols, static_panel=True
             )
             return DoubleMLPLPR(data, ml_l, ml_m, approach=self._approach_label(), **common)
         if self.fe == "dummies":
-            design, x_cols = _with_dummies(frame, list(covariates), ["unit", "time"])
+            design, x_cols = with_dummies(frame, list(covariates), ["unit", "time"])
             return DoubleMLPLR(DoubleMLData(design, y_col="outcome", d_cols=d_cols, x_cols=x_cols), ml_l, ml_m, **common)
         if not covariates:
             raise UserInputError("estimator.fe=none with controls=none leaves the learners nothing to learn from")
         data = DoubleMLData(frame, y_col="outcome", d_cols=d_cols, x_cols=list(covariates), cluster_cols=UNIT_CODE)
         return DoubleMLPLR(data, ml_l, ml_m, **common)
-
-
-def _with_dummies(frame: pd.DataFrame, covariates: list[str], by: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Add one-hot columns for each of ``by`` (first level dropped) to the covariates."""
-    pieces = [frame]
-    x_cols = list(covariates)
-    for column in by:
-        dummies = pd.get_dummies(frame[column].astype(str), prefix=f"fe_{column}", drop_first=True, dtype=float)
-        pieces.append(dummies)
-        x_cols += list(dummies.columns)
-    return pd.concat(pieces, axis=1), x_cols
-
-
-def _coefficient(term: str, estimate: float, se: float) -> Coefficient:
-    from scipy.stats import norm
-
-    z = estimate / se if se > 0 else np.inf
-    half = norm.ppf(0.975) * se
-    return Coefficient(
-        term=term,
-        estimate=float(estimate),
-        std_error=float(se),
-        ci_low=float(estimate - half),
-        ci_high=float(estimate + half),
-        p_value=float(2 * norm.sf(abs(z))),
-    )
 
 
 def _nuisance_rmse(model) -> dict[str, float]:
