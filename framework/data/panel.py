@@ -32,15 +32,10 @@ OPTIONAL_ROLES = ("moderator", "municipality", "resource_city")
 EFFECT = "effect"
 
 
-@dataclass(frozen=True)
-class Panel:
+class PanelShape:
+    """Counts shared by everything that holds a (unit, time) frame."""
+
     frame: pd.DataFrame
-    controls: tuple[str, ...]
-    source: str
-    names: Mapping[str, str] = field(default_factory=dict)
-    """Role -> the column name in the source (used in messages and reports)."""
-    moderator_effect: float | None = None
-    """Synthetic panels only: the direct (linear) effect of the moderator on the outcome."""
 
     @property
     def n_obs(self) -> int:
@@ -53,6 +48,17 @@ class Panel:
     @property
     def periods(self) -> list[int]:
         return sorted(int(t) for t in self.frame["time"].unique())
+
+
+@dataclass(frozen=True)
+class Panel(PanelShape):
+    frame: pd.DataFrame
+    controls: tuple[str, ...]
+    source: str
+    names: Mapping[str, str] = field(default_factory=dict)
+    """Role -> the column name in the source (used in messages and reports)."""
+    moderator_effect: float | None = None
+    """Synthetic panels only: the direct (linear) effect of the moderator on the outcome."""
 
     @property
     def is_balanced(self) -> bool:

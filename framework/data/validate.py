@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from framework.data.panel import CORE_ROLES, EFFECT, OPTIONAL_ROLES, Panel
-from framework.errors import UserInputError
+from framework.errors import UserInputError, show_value
 
 REQUIRED_KEYS = ("id", "time", "outcome", "treatment")
 """``data.columns`` keys that must be set; ``id`` becomes the panel role ``unit``."""
@@ -70,9 +70,8 @@ def _join(items: list[str], limit: int) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _show(value: Any) -> str:
-    text = repr(value.item() if isinstance(value, np.generic) else value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _shown(value: Any) -> str:
+    return show_value(value, limit=40)
 
 
 def _col(key: str, name: str) -> str:
@@ -87,7 +86,7 @@ def _name(key: str, value: Any, source: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise UserInputError(
-            f"data.columns.{key} must be one column name of {source}, got {_show(value)}"
+            f"data.columns.{key} must be one column name of {source}, got {_shown(value)}"
         )
     return str(value)
 
@@ -128,7 +127,7 @@ def _read_mapping(
     else:
         raise UserInputError(
             f"data.columns.controls must be a list of column names of {source}, "
-            f"got {_show(raw)}"
+            f"got {_shown(raw)}"
         )
     return mapped, controls
 
@@ -207,7 +206,7 @@ def _numeric(series: pd.Series, key: str, name: str, source: str, rows: _Rows) -
         first = int(np.flatnonzero(bad)[0])
         raise UserInputError(
             f"{_col(key, name)} of {source} must be numeric but has {int(bad.sum())} "
-            f"non-numeric value(s); first at {rows.at(first)}: {_show(series.iloc[first])}"
+            f"non-numeric value(s); first at {rows.at(first)}: {_shown(series.iloc[first])}"
         )
     missing, infinite = np.isnan(values), np.isinf(values)
     if missing.any() or infinite.any():
@@ -219,7 +218,7 @@ def _numeric(series: pd.Series, key: str, name: str, source: str, rows: _Rows) -
         ]
         raise UserInputError(
             f"{_col(key, name)} of {source} has {' and '.join(counts)} value(s); first at "
-            f"{rows.at(first)}: {'missing' if missing[first] else _show(values[first])}; "
+            f"{rows.at(first)}: {'missing' if missing[first] else _shown(values[first])}; "
             f"drop or fill those rows"
         )
     return values
@@ -233,7 +232,7 @@ def _times(series: pd.Series, name: str, source: str, rows: _Rows) -> np.ndarray
         raise UserInputError(
             f"{_col('time', name)} of {source} must hold integer periods but has "
             f"{int(fractional.sum())} non-integer value(s); first at {rows.at(first)}: "
-            f"{_show(values[first])}"
+            f"{_shown(values[first])}"
         )
     return values.astype(np.int64)
 
@@ -248,7 +247,7 @@ def _indicator(
         raise UserInputError(
             f"{_col(key, name)} of {source} must be a 0/1 indicator but has "
             f"{int(other.sum())} other value(s); first at {rows.at(first)}: "
-            f"{_show(series.iloc[first])}"
+            f"{_shown(series.iloc[first])}"
         )
     by_unit = pd.Series(values).groupby(units.to_numpy(), sort=False)
     changed = values != by_unit.transform("first").to_numpy()
@@ -290,7 +289,7 @@ def _check_panel(out: pd.DataFrame, names: dict[str, str], source: str, rows: _R
     if np.ptp(treatment) == 0:
         raise UserInputError(
             f"{_col('treatment', names['treatment'])} of {source} is constant "
-            f"(every row is {_show(treatment[0])}); a treatment that never varies has no effect "
+            f"(every row is {_shown(treatment[0])}); a treatment that never varies has no effect "
             f"to estimate"
         )
 

@@ -36,7 +36,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 import pandas as pd
 
-from framework.errors import UserInputError
+from framework.errors import UserInputError, show_value
 
 __all__ = [
     "LEVEL_LABELS",
@@ -50,12 +50,6 @@ __all__ = [
     "coupling_coordination",
 ]
 
-
-def _show(value: object) -> str:
-    """``repr`` with numpy scalars shown as plain Python values (``1.5``, not ``np.float64(1.5)``)."""
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 LEVEL_LABELS: tuple[str, ...] = (
     "extreme disorder",
@@ -88,8 +82,8 @@ class _Subsystems(NamedTuple):
 
 
 def _where(r: int, c: int | None, s: _Subsystems) -> str:
-    row = f"row {r}" if s.index is None else f"row {r} (index {_show(s.index[r])})"
-    return row if c is None else f"{row}, column {_show(s.columns[c])}"
+    row = f"row {r}" if s.index is None else f"row {r} (index {show_value(s.index[r])})"
+    return row if c is None else f"{row}, column {show_value(s.columns[c])}"
 
 
 def _subsystems(data: Any, what: str, max_one: bool = False) -> _Subsystems:
@@ -117,14 +111,14 @@ def _subsystems(data: Any, what: str, max_one: bool = False) -> _Subsystems:
     if neg.any():
         r, c = np.argwhere(neg)[0]
         raise UserInputError(
-            f"{what}: subsystem index at {_where(r, c, out)} is negative ({_show(s[r, c])}); S must be >= 0"
+            f"{what}: subsystem index at {_where(r, c, out)} is negative ({show_value(s[r, c])}); S must be >= 0"
         )
     if max_one:
         big = s > 1.0 + BOUNDARY_TOL
         if big.any():
             r, c = np.argwhere(big)[0]
             raise UserInputError(
-                f"{what}: subsystem index at {_where(r, c, out)} is {_show(s[r, c])} > 1; "
+                f"{what}: subsystem index at {_where(r, c, out)} is {show_value(s[r, c])} > 1; "
                 "eq. 5 needs S in [0, 1] so that D is in [0, 1]"
             )
     return out
@@ -147,7 +141,7 @@ def _weights(weights: Any, s: _Subsystems, what: str) -> np.ndarray:
         keys = [str(k) for k in mapping]
         missing = [c for c in s.columns if c not in keys]
         if missing:
-            raise UserInputError(f"{what}: no weight given for subsystem column {_show(missing[0])}")
+            raise UserInputError(f"{what}: no weight given for subsystem column {show_value(missing[0])}")
         by_name = {str(k): v for k, v in mapping.items()}
         weights = [by_name[c] for c in s.columns]
     try:
@@ -160,10 +154,10 @@ def _weights(weights: Any, s: _Subsystems, what: str) -> np.ndarray:
     if bad.any():
         j = int(np.argmax(bad))
         raise UserInputError(
-            f"{what}: weight of subsystem {_show(s.columns[j])} is {_show(w[j])}; weights must be >= 0"
+            f"{what}: weight of subsystem {show_value(s.columns[j])} is {show_value(w[j])}; weights must be >= 0"
         )
     if abs(w.sum() - 1.0) > 1e-9:
-        raise UserInputError(f"{what}: weights sum to {_show(w.sum())}, not 1 (eq. 6)")
+        raise UserInputError(f"{what}: weights sum to {show_value(w.sum())}, not 1 (eq. 6)")
     return w
 
 
@@ -215,12 +209,12 @@ def coordination_degree(subsystems: Any, weights: Any = None) -> np.ndarray | pd
 
 def _levels(d: np.ndarray, tol: float, labels: pd.Index | None, what: str) -> np.ndarray:
     if not (np.isfinite(tol) and 0 <= tol < 0.05):
-        raise UserInputError(f"{what}: tol must be in [0, 0.05), got {_show(tol)}")
+        raise UserInputError(f"{what}: tol must be in [0, 0.05), got {show_value(tol)}")
     bad = ~np.isfinite(d) | (d < -tol) | (d > 1.0 + tol)
     if bad.any():
         i = int(np.argmax(bad))
-        where = f"index {i}" if labels is None else f"index {i} (label {_show(labels[i])})"
-        raise UserInputError(f"{what}: D at {where} is {_show(d[i])}; Table 2 classifies only 0 <= D <= 1")
+        where = f"index {i}" if labels is None else f"index {i} (label {show_value(labels[i])})"
+        raise UserInputError(f"{what}: D at {where} is {show_value(d[i])}; Table 2 classifies only 0 <= D <= 1")
     level = np.floor(10.0 * (d + tol)).astype(int) + 1
     return np.clip(level, 1, 10)
 
@@ -232,7 +226,7 @@ def coordination_level(d: float, tol: float = BOUNDARY_TOL) -> CoordinationLevel
     try:
         value = float(d)
     except (TypeError, ValueError):
-        raise UserInputError(f"coordination_level: D must be a number, got {_show(d)}") from None
+        raise UserInputError(f"coordination_level: D must be a number, got {show_value(d)}") from None
     level = int(_levels(np.array([value]), tol, None, "coordination_level")[0])
     return CoordinationLevel(level, LEVEL_LABELS[level - 1])
 

@@ -41,7 +41,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from framework.errors import UserInputError
+from framework.errors import UserInputError, show_value
 
 __all__ = [
     "EntropyIndex",
@@ -53,12 +53,6 @@ __all__ = [
     "NEGATIVE",
 ]
 
-
-def _show(value: object) -> str:
-    """``repr`` with numpy scalars shown as plain Python values (``1.5``, not ``np.float64(1.5)``)."""
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
@@ -94,14 +88,14 @@ def _resolve_directions(indicators: list[str], directions: Any) -> dict[str, str
     unknown = [k for k in directions if k not in indicators]
     if unknown:
         raise UserInputError(
-            f"entropy: direction given for {_show(unknown[0])}, which is not among the indicators {indicators}"
+            f"entropy: direction given for {show_value(unknown[0])}, which is not among the indicators {indicators}"
         )
     out = {}
     for c in indicators:
         d = str(directions.get(c, POSITIVE)).strip().lower()
         if d not in (POSITIVE, NEGATIVE):
             raise UserInputError(
-                f"entropy: direction of indicator {_show(c)} is {_show(directions.get(c))}; "
+                f"entropy: direction of indicator {show_value(c)} is {show_value(directions.get(c))}; "
                 "use 'positive' or 'negative'"
             )
         out[c] = d
@@ -118,15 +112,15 @@ def _indicator_values(frame: pd.DataFrame, indicators: Sequence[str]) -> pd.Data
         raise UserInputError("entropy: no indicator columns given")
     if len(set(indicators)) != len(indicators):
         dup = next(c for c in indicators if indicators.count(c) > 1)
-        raise UserInputError(f"entropy: indicator {_show(dup)} is listed twice")
+        raise UserInputError(f"entropy: indicator {show_value(dup)} is listed twice")
     for c in indicators:
         if c not in frame.columns:
             raise UserInputError(
-                f"entropy: indicator column {_show(c)} is not in the data (columns: {list(frame.columns)})"
+                f"entropy: indicator column {show_value(c)} is not in the data (columns: {list(frame.columns)})"
             )
         if not (pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])):
             raise UserInputError(
-                f"entropy: indicator column {_show(c)} is not numeric (dtype {frame[c].dtype})"
+                f"entropy: indicator column {show_value(c)} is not numeric (dtype {frame[c].dtype})"
             )
     if len(frame) < 2:
         raise UserInputError(f"entropy: need at least 2 rows to normalise and weight, got {len(frame)}")
@@ -136,8 +130,8 @@ def _indicator_values(frame: pd.DataFrame, indicators: Sequence[str]) -> pd.Data
         if bad.any():
             pos = int(np.argmax(bad))
             raise UserInputError(
-                f"entropy: indicator column {_show(c)} has {values[c].iloc[pos]} (NaN or infinite) "
-                f"at row {pos} (index {_show(frame.index[pos])})"
+                f"entropy: indicator column {show_value(c)} has {values[c].iloc[pos]} (NaN or infinite) "
+                f"at row {pos} (index {show_value(frame.index[pos])})"
             )
     return values
 
@@ -148,13 +142,13 @@ def _group_keys(frame: pd.DataFrame, by: Any) -> Any:
     for name in names:
         if isinstance(name, str):
             if name not in frame.columns:
-                raise UserInputError(f"entropy: group column {_show(name)} (by=) is not in the data")
+                raise UserInputError(f"entropy: group column {show_value(name)} (by=) is not in the data")
             missing = frame[name].isna().to_numpy()
             if missing.any():
                 pos = int(np.argmax(missing))
                 raise UserInputError(
-                    f"entropy: group column {_show(name)} is missing at row {pos} "
-                    f"(index {_show(frame.index[pos])})"
+                    f"entropy: group column {show_value(name)} is missing at row {pos} "
+                    f"(index {show_value(frame.index[pos])})"
                 )
     return [frame[n] if isinstance(n, str) else n for n in names]
 
@@ -197,8 +191,8 @@ def minmax_normalise(
             pos = int(np.argmax(flat))
             where = "" if by is None else f" within group {_group_label(frame, by, pos)}"
             raise UserInputError(
-                f"entropy: indicator column {_show(c)} has no variation{where} (max == min == "
-                f"{_show(values[c].iloc[pos])}), so eq. 1 divides by zero"
+                f"entropy: indicator column {show_value(c)} has no variation{where} (max == min == "
+                f"{show_value(values[c].iloc[pos])}), so eq. 1 divides by zero"
             )
     out = pd.DataFrame(index=values.index)
     for c in cols:
@@ -214,7 +208,7 @@ def _group_label(frame: pd.DataFrame, by: Any, pos: int) -> str:
     parts = []
     for n in names:
         if isinstance(n, str):
-            parts.append(f"{n}={_show(frame[n].iloc[pos])}")
+            parts.append(f"{n}={show_value(frame[n].iloc[pos])}")
         else:
             parts.append(repr(np.asarray(n)[pos]))
     return ", ".join(parts)
@@ -236,14 +230,14 @@ def entropy_weights(normalised: pd.DataFrame) -> pd.Series:
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise UserInputError(
-            f"entropy: normalised value of column {_show(cols[c])} at row {r} is {_show(y[r, c])}; "
+            f"entropy: normalised value of column {show_value(cols[c])} at row {r} is {show_value(y[r, c])}; "
             "it must be finite and >= 0"
         )
     totals = y.sum(axis=0)
     if (totals == 0).any():
         c = int(np.argmax(totals == 0))
         raise UserInputError(
-            f"entropy: normalised column {_show(cols[c])} sums to zero, so p_ij is undefined"
+            f"entropy: normalised column {show_value(cols[c])} sums to zero, so p_ij is undefined"
         )
     p = y / totals
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -261,7 +255,7 @@ def composite_index(normalised: pd.DataFrame, weights: pd.Series) -> pd.Series:
     """Seed 002 eq. 3: ``S_i = sum_j y'_ij * w_j``, aligned with the rows of ``normalised``."""
     missing = [c for c in normalised.columns if c not in weights.index]
     if missing:
-        raise UserInputError(f"entropy: no weight for indicator column {_show(missing[0])}")
+        raise UserInputError(f"entropy: no weight for indicator column {show_value(missing[0])}")
     w = weights.reindex(normalised.columns).to_numpy(dtype=float)
     return pd.Series(normalised.to_numpy(dtype=float) @ w, index=normalised.index, name="index")
 
@@ -287,7 +281,7 @@ def entropy_index(
     Returns :class:`EntropyIndex` (``.weights``, ``.normalised``, ``.index``).
     """
     if not (np.isfinite(shift) and shift >= 0):
-        raise UserInputError(f"entropy: shift must be a finite number >= 0, got {_show(shift)}")
+        raise UserInputError(f"entropy: shift must be a finite number >= 0, got {show_value(shift)}")
     x = minmax_normalise(frame, indicators, directions=directions, by=by)
     y = x + shift
     w = entropy_weights(y)

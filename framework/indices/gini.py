@@ -32,16 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from framework.errors import UserInputError
+from framework.errors import UserInputError, show_value
 
 __all__ = ["gini", "gini_by_group"]
-
-
-def _show(value: object) -> str:
-    """``repr`` with numpy scalars shown as plain Python values (``1.5``, not ``np.float64(1.5)``)."""
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _as_lights(lights: Any, what: str) -> tuple[np.ndarray, pd.Index | None]:
@@ -59,7 +52,7 @@ def _as_lights(lights: Any, what: str) -> tuple[np.ndarray, pd.Index | None]:
 def _where(pos: int, labels: pd.Index | None) -> str:
     if labels is None:
         return f"index {pos}"
-    return f"index {pos} (label {_show(labels[pos])})"
+    return f"index {pos} (label {show_value(labels[pos])})"
 
 
 def _check_lights(values: np.ndarray, labels: pd.Index | None, what: str, nonzero: bool = True) -> None:
@@ -147,7 +140,7 @@ def gini_by_group(values: Any, groups: Any) -> pd.Series:
     if zero.any():
         group = agg.index[int(np.argmax(zero))]
         raise UserInputError(
-            f"gini_by_group: all lights of group {_show(group)} are zero, "
+            f"gini_by_group: all lights of group {show_value(group)} are zero, "
             "so its mean light is 0 and eq. 1 is undefined"
         )
     out = agg["num"] / (agg["n"] * agg["total"])

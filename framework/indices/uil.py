@@ -32,22 +32,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from framework.errors import UserInputError
+from framework.errors import UserInputError, show_value
 
 __all__ = ["uil", "shares_for_uil", "SECTOR_COLUMNS"]
 
-
-def _show(value: object) -> str:
-    """``repr`` with numpy scalars shown as plain Python values (``1.5``, not ``np.float64(1.5)``)."""
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 SECTOR_COLUMNS = ("primary", "secondary", "tertiary")
 
 
 def _row_label(pos: int, index: pd.Index | None) -> str:
-    return f"row {pos}" if index is None else f"row {pos} (index {_show(index[pos])})"
+    return f"row {pos}" if index is None else f"row {pos} (index {show_value(index[pos])})"
 
 
 def uil(shares: Any, tol: float = 1e-6) -> np.ndarray | pd.Series | float:
@@ -63,7 +57,7 @@ def uil(shares: Any, tol: float = 1e-6) -> np.ndarray | pd.Series | float:
     offending row (and column, or the row's sum).
     """
     if not (np.isfinite(tol) and tol >= 0):
-        raise UserInputError(f"uil: tol must be a finite number >= 0, got {_show(tol)}")
+        raise UserInputError(f"uil: tol must be a finite number >= 0, got {show_value(tol)}")
     index = shares.index if isinstance(shares, pd.DataFrame) else None
     columns = [str(c) for c in shares.columns] if isinstance(shares, pd.DataFrame) else list(SECTOR_COLUMNS)
     try:
@@ -83,13 +77,13 @@ def uil(shares: Any, tol: float = 1e-6) -> np.ndarray | pd.Series | float:
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise UserInputError(
-            f"uil: share in {_row_label(r, index)}, column {_show(columns[c])} is {p[r, c]} (NaN or infinite)"
+            f"uil: share in {_row_label(r, index)}, column {show_value(columns[c])} is {p[r, c]} (NaN or infinite)"
         )
     out_of_range = (p < 0) | (p > 1)
     if out_of_range.any():
         r, c = np.argwhere(out_of_range)[0]
         raise UserInputError(
-            f"uil: share in {_row_label(r, index)}, column {_show(columns[c])} is {_show(p[r, c])}; "
+            f"uil: share in {_row_label(r, index)}, column {show_value(columns[c])} is {show_value(p[r, c])}; "
             "shares must lie in [0, 1]"
         )
     sums = p.sum(axis=1)
@@ -97,7 +91,7 @@ def uil(shares: Any, tol: float = 1e-6) -> np.ndarray | pd.Series | float:
     if off.any():
         r = int(np.argmax(off))
         raise UserInputError(
-            f"uil: shares in {_row_label(r, index)} sum to {_show(sums[r])}, not 1 (tolerance {tol})"
+            f"uil: shares in {_row_label(r, index)} sum to {show_value(sums[r])}, not 1 (tolerance {tol})"
         )
     values = p @ np.array([1.0, 2.0, 3.0])
     if single:
@@ -143,13 +137,13 @@ def shares_for_uil(uil_values: Any, primary_position: Any) -> np.ndarray | pd.Da
     if bad_u.any():
         r = int(np.argmax(bad_u))
         raise UserInputError(
-            f"shares_for_uil: target UIL in {_row_label(r, index)} is {_show(u[r])}; eq. 2 allows only [1, 3]"
+            f"shares_for_uil: target UIL in {_row_label(r, index)} is {show_value(u[r])}; eq. 2 allows only [1, 3]"
         )
     bad_f = ~np.isfinite(f) | (f < 0.0) | (f > 1.0)
     if bad_f.any():
         r = int(np.argmax(bad_f))
         raise UserInputError(
-            f"shares_for_uil: primary_position in {_row_label(r, index)} is {_show(f[r])}; "
+            f"shares_for_uil: primary_position in {_row_label(r, index)} is {show_value(f[r])}; "
             "it must lie in [0, 1]"
         )
     lo = np.maximum(0.0, 2.0 - u)

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from framework.data.panel import PanelShape
 from framework.spec.spec import Spec
 
 
 @dataclass(frozen=True)
-class SpecData:
+class SpecData(PanelShape):
     """Rows and columns for one run, ready for any estimator.
 
     ``frame`` holds ``unit``, ``time``, ``outcome``, the covariates and one column per
@@ -28,18 +29,6 @@ class SpecData:
     truth: dict[str, float | None] = field(default_factory=dict)
     moderator_scale: float | None = None
     """Moderator units per unit of the transformed moderator (1 centred, max-min normalised)."""
-
-    @property
-    def n_obs(self) -> int:
-        return int(len(self.frame))
-
-    @property
-    def n_units(self) -> int:
-        return int(self.frame["unit"].nunique())
-
-    @property
-    def periods(self) -> list[int]:
-        return sorted(int(t) for t in self.frame["time"].unique())
 
     def describe(self) -> dict:
         periods = self.periods
