@@ -4,7 +4,9 @@
     python -m experiments.run -m learner=gbdt,lightgbm estimator.fe=within,fd
 
 A failed run writes ``status: failed`` with a one-line error; a single run then exits
-non-zero, while a sweep records the failure and goes on with the other runs.
+non-zero, while a sweep records the failure and goes on with the other runs. A run whose
+directory already holds an ``ok`` record of the same resolved config is skipped, so a sweep
+re-run into the same directory (``hydra.sweep.dir=...``) only redoes what failed or changed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from framework.pipeline import run
-from framework.records import write_artifacts, write_record
+from framework.records import finished_record, write_artifacts, write_record
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
@@ -26,8 +28,14 @@ def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     config = OmegaConf.to_container(cfg, resolve=True)
     debug = bool(config.pop("debug", False))
+    directory = Path(hydra_cfg.runtime.output_dir)
+    done = finished_record(directory, config)
+    if done is not None:
+        print(_summary(done))
+        print(f"result: {directory / 'result.json'} (already done, skipped)")
+        return
     outcome = run(config, choices=dict(hydra_cfg.runtime.choices), debug=debug)
-    record, directory = outcome.record, Path(hydra_cfg.runtime.output_dir)
+    record = outcome.record
     if outcome.artifacts:
         record["artifacts"] = write_artifacts(outcome.artifacts, directory)
     path = write_record(record, directory)

@@ -101,3 +101,19 @@ def write_record(record: dict, directory: str | os.PathLike) -> Path:
         Path(temp).unlink(missing_ok=True)
         raise
     return target
+
+
+def finished_record(directory: str | os.PathLike, config: dict) -> dict | None:
+    """The ``ok`` record already in ``directory`` for this exact resolved config, if any.
+
+    A sweep re-run into the same directory skips such runs; failed runs, changed configs
+    and unreadable records are run again.
+    """
+    path = Path(directory) / RECORD_NAME
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("status") == "ok" and record.get("config") == _clean(json.loads(json.dumps(config))):
+        return record
+    return None
