@@ -89,7 +89,7 @@ def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, deb
             estimator=estimator.name,
             spec=spec_record,
             config=dict(config),
-            choices=dict(choices or {}),
+            choices=_own(choices),
             learner=learner_name(config.get("learner") or {}) if config.get("learner") else None,
             n_obs=data.n_obs,
             n_units=data.n_units,
@@ -112,10 +112,15 @@ def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, deb
             provenance=provenance(data_sha, seed, source),
             spec=spec_record,
         )
-        record["choices"] = dict(choices or {})
+        record["choices"] = _own(choices)
         return Outcome(record)
 
 
 def _internal(error: Exception) -> str:
     first = (str(error).strip().splitlines() or [""])[0]
     return f"{type(error).__name__}: {first} (run with debug=true for the traceback)"
+
+
+def _own(choices: Mapping[str, str] | None) -> dict:
+    """The run's own config-group choices (Hydra's internal groups left out)."""
+    return {k: v for k, v in (choices or {}).items() if not k.startswith("hydra/")}

@@ -1,0 +1,1 @@
+"""Collection of result records and the comparison report (reads records only)."""
