@@ -37,7 +37,7 @@ CONF = Path(__file__).resolve().parents[1] / "conf"
 # effect = A + B * moderator exactly, with A = -1.1, B = 0.02 (e.g. row 0: -1.1 + 0.2 = -0.9).
 
 A, B = -1.1, 0.02
-DELTA = 0.003  # Panel.moderator_effect
+DELTA = 0.003  # every row's moderator_effect
 MODERATOR = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]
 
 
@@ -54,6 +54,7 @@ def toy_frame(**overrides) -> pd.DataFrame:
             "municipality": [1, 1, 1, 0, 0, 0, 0, 0, 0],
             "resource_city": [0, 0, 0, 1, 1, 1, 0, 0, 0],
             "effect": [A + B * m for m in MODERATOR],
+            "moderator_effect": [DELTA] * 9,
         }
     )
     for column, values in overrides.items():
@@ -61,7 +62,7 @@ def toy_frame(**overrides) -> pd.DataFrame:
     return frame
 
 
-def toy_panel(frame: pd.DataFrame | None = None, drop=(), moderator_effect=DELTA) -> Panel:
+def toy_panel(frame: pd.DataFrame | None = None, drop=()) -> Panel:
     frame = toy_frame() if frame is None else frame
     frame = frame.drop(columns=list(drop))
     return Panel(
@@ -69,7 +70,6 @@ def toy_panel(frame: pd.DataFrame | None = None, drop=(), moderator_effect=DELTA
         controls=("c1", "c2"),
         source="toy.csv",
         names={"treatment": "UIL", "outcome": "Gini", "moderator": "DIFI"},
-        moderator_effect=moderator_effect,
     )
 
 
@@ -348,7 +348,7 @@ def test_controls_paper_none_and_resource_control():
     # resource_city only joins when asked
     assert "resource_city" not in run().frame.columns
     # columns of the prepared frame
-    assert list(run(controls="none").frame.columns) == ["unit", "time", "outcome", "treatment", "effect"]
+    assert list(run(controls="none").frame.columns) == ["unit", "time", "outcome", "treatment", "effect", "moderator_effect"]
 
 
 def test_resource_control_needs_the_column():
@@ -374,8 +374,8 @@ def test_moderation_centered_hand_values():
     # effect = A + B*M = (A + 50B) + B*M~ = -0.1 + 0.02*M~
     assert data.truth["treatment"] == pytest.approx(-0.1)
     assert data.truth["treatment_x_moderator"] == pytest.approx(0.02)
-    # moderator truth = B*mean(D) + 1*DELTA = 0.02*5 + 0.003 = 0.103
-    assert data.truth["moderator"] == pytest.approx(0.103)
+    # moderator truth = 1 * mean(moderator_effect) = 0.003
+    assert data.truth["moderator"] == pytest.approx(DELTA)
 
 
 def test_moderation_normalized_hand_values():
@@ -391,8 +391,8 @@ def test_moderation_normalized_hand_values():
     # effect = -0.1 + 0.02*(M - 50) = -0.1 + (0.02*80)*M~ = -0.1 + 1.6*M~
     assert data.truth["treatment"] == pytest.approx(-0.1)
     assert data.truth["treatment_x_moderator"] == pytest.approx(1.6)
-    # moderator truth = 1.6*5 + 80*0.003 = 8 + 0.24 = 8.24
-    assert data.truth["moderator"] == pytest.approx(8.24)
+    # moderator truth = 80 * mean(moderator_effect) = 80*0.003 = 0.24
+    assert data.truth["moderator"] == pytest.approx(0.24)
 
 
 def test_moderation_after_a_row_selection_uses_the_final_rows():
@@ -406,20 +406,20 @@ def test_moderation_after_a_row_selection_uses_the_final_rows():
     # effect = (A + 65B) + 50B*M~ = 0.2 + 1.0*M~
     assert data.truth["treatment"] == pytest.approx(0.2)
     assert data.truth["treatment_x_moderator"] == pytest.approx(1.0)
-    # moderator = 1.0*6.5 + 50*0.003 = 6.65
-    assert data.truth["moderator"] == pytest.approx(6.65)
+    # moderator = 50 * mean(moderator_effect) = 50*0.003 = 0.15
+    assert data.truth["moderator"] == pytest.approx(0.15)
 
 
 def test_moderation_projection_with_a_residual():
     # effect not linear in M: effect = 0 except row 8 (M=90) = 0.9.
     # centered M~ = -40..40; cov(effect, M~) = 0.9*40/9 = 4; var(M~) = 2*(1600+900+400+100)/9 = 6000/9
     # slope = 4 / (6000/9) = 36/6000 = 0.006; intercept = mean effect = 0.1
-    panel = toy_panel(toy_frame(effect=[0.0] * 8 + [0.9]), moderator_effect=None)
+    panel = toy_panel(toy_frame(effect=[0.0] * 8 + [0.9]), drop=["moderator_effect"])
     data = apply_spec(panel, Spec(moderation="centered"))
     assert data.truth["treatment"] == pytest.approx(0.1)
     assert data.truth["treatment_x_moderator"] == pytest.approx(0.006)
-    # moderator_effect None counts as 0: 0.006 * 5 = 0.03
-    assert data.truth["moderator"] == pytest.approx(0.03)
+    # no moderator_effect column counts as 0
+    assert data.truth["moderator"] == pytest.approx(0.0)
 
 
 def test_moderation_needs_the_moderator_column():

@@ -9,9 +9,10 @@ control columns
     listed in :attr:`Panel.controls`, keeping their source names (they appear in reports).
 ``moderator``, ``municipality``, ``resource_city``
     optional roles (:data:`OPTIONAL_ROLES`); a spec that needs one fails clearly without it.
-``effect``
-    only in synthetic panels: each row's true marginal effect of the treatment on the
-    outcome, from which the spec computes the truth of every coefficient.
+``effect``, ``moderator_effect``
+    only in synthetic panels: each row's true marginal effect of the treatment and of the
+    moderator on the outcome (holding the other and the city and year effects fixed), from
+    which the spec computes the truth of every coefficient.
 
 Rows are sorted by (unit, time). Panels may be unbalanced.
 """
@@ -30,6 +31,7 @@ from framework.errors import UserInputError
 CORE_ROLES = ("unit", "time", "outcome", "treatment")
 OPTIONAL_ROLES = ("moderator", "municipality", "resource_city")
 EFFECT = "effect"
+MODERATOR_EFFECT = "moderator_effect"
 
 
 class PanelShape:
@@ -57,8 +59,6 @@ class Panel(PanelShape):
     source: str
     names: Mapping[str, str] = field(default_factory=dict)
     """Role -> the column name in the source (used in messages and reports)."""
-    moderator_effect: float | None = None
-    """Synthetic panels only: the direct (linear) effect of the moderator on the outcome."""
 
     @property
     def is_balanced(self) -> bool:

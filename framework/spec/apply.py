@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from framework.data.panel import EFFECT, Panel
+from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
 from framework.errors import UserInputError
 from framework.spec.spec import Spec
 from framework.spec.specdata import SpecData
@@ -66,8 +66,7 @@ def apply_spec(panel: Panel, spec: Spec) -> SpecData:
         frame, scale = _moderate(frame, spec.moderation, panel)
         terms.update({"moderator": MODERATOR_TERM, "treatment_x_moderator": INTERACTION_TERM})
         columns += [MODERATOR_TERM, INTERACTION_TERM]
-    if EFFECT in frame.columns:
-        columns.append(EFFECT)
+    columns += [c for c in (EFFECT, MODERATOR_EFFECT) if c in frame.columns]
 
     data = SpecData(
         frame=frame[list(dict.fromkeys(columns))],
@@ -81,7 +80,7 @@ def apply_spec(panel: Panel, spec: Spec) -> SpecData:
 
 
 def _with_truth(data: SpecData, panel: Panel) -> SpecData:
-    truth = true_values(data, panel.moderator_effect) if panel.is_synthetic else {term: None for term in data.terms}
+    truth = true_values(data) if panel.is_synthetic else {term: None for term in data.terms}
     return SpecData(**{**data.__dict__, "truth": truth})
 
 

@@ -16,7 +16,7 @@ endowments; ``kappa`` = ``confounding`` scales how much UIL shares the city effe
 ``m`` gain non-linear parts scaled by ``nonlinearity``; ``eta`` = ``heterogeneity``.
 
 Because the Gini is linear in UIL with slope ``tau_it``, ``tau_it`` is each city-year's exact
-marginal effect; the spec turns it into the truth of every reported coefficient. The Gini is
+marginal effect (and ``delta + eta b (U_it - 2.309)`` that of DIFI); the spec turns it into the truth of every reported coefficient. The Gini is
 then realised as township lights (eq. 1) and UIL as sector shares (eq. 2), and both are
 recomputed from them, so the panel's Gini and UIL *are* the index values.
 """
@@ -201,6 +201,10 @@ def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
             "municipality": municipality[city],
             "resource_city": resource[city],
             "effect": effect,
+            # dG/dM holding UIL, city and year fixed: G holds tau_it (U - 2.309) and tau_it
+            # rises by heterogeneity * effect_difi_slope per DIFI unit.
+            "moderator_effect": knobs.moderator_direct
+            + knobs.heterogeneity * knobs.effect_difi_slope * (treatment - TABLE1["UIL"][0]),
         }
     )
     panel = Panel(
@@ -208,8 +212,6 @@ def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
         controls=CONTROLS,
         source=f"synthetic world (seed={seed})",
         names={"unit": "city", "time": "year", "outcome": "Gini", "treatment": "UIL", "moderator": "DIFI"},
-        # The Gini holds -tau_it * 2.309 as well, whose DIFI part is a direct effect of DIFI.
-        moderator_effect=knobs.moderator_direct - knobs.heterogeneity * knobs.effect_difi_slope * TABLE1["UIL"][0],
     )
     sectors = pd.DataFrame(
         {"unit": units[city], "time": year, "primary": shares[:, 0], "secondary": shares[:, 1], "tertiary": shares[:, 2]}
