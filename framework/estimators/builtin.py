@@ -1,3 +1,12 @@
-"""Importing this module registers the built-in estimator families."""
+"""The built-in estimator families, by name, imported only when a run asks for one.
 
-from framework.estimators import bayes_hier, causal_forest, dml, twfe  # noqa: F401
+Importing a family pulls in its libraries (DoubleML, EconML, PyMC, linearmodels); a run needs
+one of them, so each starts up paying for its own.
+"""
+
+BUILTIN = {
+    "dml": "framework.estimators.dml",
+    "causal_forest": "framework.estimators.causal_forest",
+    "bayes_hier": "framework.estimators.bayes_hier",
+    "twfe": "framework.estimators.twfe",
+}

@@ -1,17 +1,20 @@
 """One registry of estimators by name.
 
-Built-in families register themselves when :mod:`framework.estimators.builtin` is imported;
-an installed package adds one through the entry-point group ``framework.estimators``, whose
+Built-in families are listed by module in :mod:`framework.estimators.builtin` and register
+themselves (``@register``) when that module is imported, which happens only when a run or a
+listing needs them; an installed package adds one through the entry-point group ``framework.estimators``, whose
 entry points name an :class:`~framework.estimators.base.Estimator` subclass with a
 ``from_config(config, learner, split, seed)`` class method.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, Mapping
 
 from framework.errors import UserInputError
+from framework.estimators.builtin import BUILTIN
 
 ENTRY_POINT_GROUP = "framework.estimators"
 
@@ -27,13 +30,11 @@ def register(cls: type) -> type:
 
 def _load() -> None:
     global _loaded_plugins
-    import framework.estimators.builtin  # noqa: F401  (registers the built-in families)
-
     if _loaded_plugins:
         return
     _loaded_plugins = True
     for entry in entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name in _REGISTRY:
+        if entry.name in _REGISTRY or entry.name in BUILTIN:
             continue
         try:
             cls = entry.load()
@@ -42,15 +43,27 @@ def _load() -> None:
         _REGISTRY.setdefault(entry.name, cls)
 
 
-def available() -> dict[str, str]:
-    """Registered names -> one-line descriptions."""
+def _resolve(name: str) -> type | None:
+    if name in BUILTIN and name not in _REGISTRY:
+        import_module(BUILTIN[name])  # registers through @register
+    if name not in _REGISTRY:
+        _load()
+    return _REGISTRY.get(name)
+
+
+def names() -> list[str]:
     _load()
-    return {name: cls.description for name, cls in sorted(_REGISTRY.items())}
+    return sorted(set(_REGISTRY) | set(BUILTIN))
+
+
+def available() -> dict[str, str]:
+    """Registered names -> one-line descriptions (imports every family)."""
+    return {name: _resolve(name).description for name in names()}
 
 
 def build_estimator(config: Mapping[str, Any], learner: Mapping[str, Any] | None, split: Mapping[str, Any], seed: int):
-    _load()
     name = config.get("name")
-    if name not in _REGISTRY:
-        raise UserInputError(f"unknown estimator '{name}'; registered: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name].from_config(config, learner=learner, split=split, seed=seed)
+    cls = _resolve(name) if isinstance(name, str) else None
+    if cls is None:
+        raise UserInputError(f"unknown estimator '{name}'; registered: {', '.join(names())}")
+    return cls.from_config(config, learner=learner, split=split, seed=seed)
