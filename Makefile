@@ -6,7 +6,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lock clean
+.PHONY: install run report test lock clean
 
 install: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml requirements.lock
 ## The main job: the default comparison on the synthetic world.
 run: $(STAMP)
 	$(PY) -m experiments.run $(ARGS)
+
+## The comparison report of a results directory: make report DIR=results/paper/...
+report: $(STAMP)
+	$(PY) -m experiments.report $(DIR)
 
 ## The test suite.
 test: $(STAMP)

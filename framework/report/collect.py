@@ -33,9 +33,10 @@ def collect(directory: str | Path) -> pd.DataFrame:
             continue
         rows.extend(_rows(record, str(path.parent.relative_to(root)) or "."))
     frame = pd.DataFrame(rows)
-    if frame.empty:
+    order = [c for c in ("spec_order", "family", "run", "term_order") if c in frame.columns]
+    if frame.empty or not order:
         return frame
-    return frame.sort_values(["spec_order", "family", "run", "term_order"], na_position="last").reset_index(drop=True)
+    return frame.sort_values(order, na_position="last").reset_index(drop=True)
 
 
 def _rows(record: dict, run: str) -> list[dict]:

@@ -1,0 +1,47 @@
+"""The comparison report of every run under a results directory.
+
+    python -m experiments.report <results dir>
+
+Collects every ``result.json`` under the directory (single runs and sweeps, ok and failed)
+into ``<dir>/runs.parquet`` and ``<dir>/runs.csv``, then writes ``<dir>/report/index.html``
+(self-contained), ``report.md`` (figures in ``report/figures/``) and LaTeX tables in
+``report/tables/``. Prints the path of ``index.html`` as its last line. A missing directory,
+or one without records, stops with one line and exit code 2. See docs/REPORT.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.report",
+        description="Collect every result.json under DIR and write DIR/report/index.html (+ report.md, tables/*.tex).",
+    )
+    parser.add_argument("directory", metavar="DIR", help="a results directory (single runs and/or sweeps)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
+    args = parser.parse_args(argv)
+
+    from framework.report.build import NoRecords, build_report
+
+    try:
+        path = build_report(Path(args.directory))
+    except NoRecords as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # one line, unless --debug
+        if args.debug:
+            raise
+        first = (str(error).strip().splitlines() or [""])[0]
+        print(f"error: report failed: {type(error).__name__}: {first} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
+    print(f"collection: {path.parent.parent / 'runs.parquet'}, {path.parent.parent / 'runs.csv'}")
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
