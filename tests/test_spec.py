@@ -348,7 +348,7 @@ def test_controls_paper_none_and_resource_control():
     # resource_city only joins when asked
     assert "resource_city" not in run().frame.columns
     # columns of the prepared frame
-    assert list(run(controls="none").frame.columns) == ["unit", "time", "outcome", "treatment", "effect", "moderator_effect"]
+    assert list(run(controls="none").frame.columns) == ["unit", "time", "outcome", "treatment", "moderator", "effect", "moderator_effect"]
 
 
 def test_resource_control_needs_the_column():

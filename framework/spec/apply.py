@@ -66,7 +66,9 @@ def apply_spec(panel: Panel, spec: Spec) -> SpecData:
         frame, scale = _moderate(frame, spec.moderation, panel)
         terms.update({"moderator": MODERATOR_TERM, "treatment_x_moderator": INTERACTION_TERM})
         columns += [MODERATOR_TERM, INTERACTION_TERM]
-    columns += [c for c in (EFFECT, MODERATOR_EFFECT) if c in frame.columns]
+    # The raw moderator rides along (not as a term) for estimators that use it as an effect
+    # modifier; the truth columns ride along for the spec's truth, never for estimators.
+    columns += [c for c in ("moderator", EFFECT, MODERATOR_EFFECT) if c in frame.columns]
 
     data = SpecData(
         frame=frame[list(dict.fromkeys(columns))],
