@@ -53,7 +53,8 @@ def _rows(record: dict, run: str) -> list[dict]:
         "error": record.get("error"),
         "estimator": record.get("estimator") or estimator_cfg.get("name"),
         "fe": spec.get("fe", estimator_cfg.get("fe")),
-        "learner": choices.get("learner") or _short((config.get("learner") or {}).get("_target_")),
+        # estimators that use no learner (twfe, bayes_hier) record learner: null
+        "learner": (choices.get("learner") or _short(record.get("learner"))) if record.get("learner") else None,
         "folds": (config.get("split") or {}).get("folds"),
         "n_rep": (config.get("split") or {}).get("n_rep"),
         "seed": config.get("seed"),
