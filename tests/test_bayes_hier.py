@@ -1,0 +1,177 @@
+"""The Bayesian hierarchical family against truth known by construction, and its flags.
+
+Small worlds and few draws keep this file quick: one nutpie model is compiled for the
+30-city world and reused (the estimator keeps compiled models by structure) by the tests that
+refit the same data; moderation is fitted once, with PyMC's own sampler, so that both
+samplers run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import arviz as az
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from framework.data.synthetic import WorldKnobs, generate_world
+from framework.errors import UserInputError
+from framework.estimators import available, build_estimator
+from framework.spec import Spec, apply_spec
+from tests.conftest import ROOT
+
+SMALL = {"chains": 2, "draws": 400, "tune": 400}
+
+
+def fit(data, seed=0, **config):
+    return build_estimator({"name": "bayes_hier", **SMALL, **config}, None, {}, seed).fit(data)
+
+
+@pytest.fixture(scope="module")
+def linear_data():
+    """Confounded city and year effects, heterogeneous effects, controls acting linearly:
+    the model's assumptions hold (nonlinearity=0)."""
+    panel = generate_world(WorldKnobs(n_cities=30, nonlinearity=0.0), seed=0).panel
+    return apply_spec(panel, Spec.from_config({}))
+
+
+@pytest.fixture(scope="module")
+def fitted(linear_data):
+    return fit(linear_data)
+
+
+def test_registered_with_a_description():
+    assert "bayes_hier" in available()
+    assert available()["bayes_hier"]
+
+
+def test_credible_interval_covers_the_truth_where_assumptions_hold(fitted, linear_data):
+    (coef,) = fitted.coefficients_
+    truth = linear_data.truth["treatment"]
+    assert coef.term == "treatment" and coef.interval == "credible" and coef.p_value is None
+    assert coef.ci_low < truth < coef.ci_high
+    assert abs(coef.estimate - truth) < 2.5 * coef.std_error
+    assert coef.std_error < 0.15  # informative, not just the prior
+
+
+def test_reported_numbers_are_the_posterior_summaries(fitted):
+    (coef,) = fitted.coefficients_
+    draws = fitted.artifacts_["posterior"].posterior["treatment"].values.ravel()
+    assert draws.size == SMALL["chains"] * SMALL["draws"]
+    assert coef.estimate == pytest.approx(draws.mean())
+    assert coef.std_error == pytest.approx(draws.std(ddof=1))
+    assert (coef.ci_low, coef.ci_high) == pytest.approx(tuple(np.quantile(draws, [0.025, 0.975])))
+
+
+def test_diagnostics_are_computed(fitted, linear_data):
+    d = fitted.diagnostics_
+    for key in ("rhat_max", "ess_bulk_min", "ess_tail_min", "sampling_time_s", "compile_time_s"):
+        assert math.isfinite(d[key]), key
+    assert 0.99 < d["rhat"]["treatment"] < 1.1
+    assert d["ess_bulk"]["treatment"] > 50 and d["ess_tail"]["treatment"] > 50
+    assert isinstance(d["divergences"], int) and d["divergences"] >= 0
+    assert isinstance(d["converged"], bool) and isinstance(d["warnings"], list)
+    assert d["converged"] == (not d["warnings"])
+    assert d["heterogeneity"] == ["period", "uil_group"]
+    # the sample spans both windows: average slopes by window and by UIL half of the rows
+    assert set(d["slope_by_period"]) == {"2011-2015", "2016-2021"}
+    assert set(d["slope_by_uil_half"]) == {"above_median", "at_or_below_median"}
+    early = linear_data.frame["time"] <= 2015
+    weighted = (early.mean() * d["slope_by_period"]["2011-2015"]["mean"]
+                + (1 - early.mean()) * d["slope_by_period"]["2016-2021"]["mean"])
+    assert weighted == pytest.approx(fitted.coefficients_[0].estimate)
+    assert fitted.diagnostics_["n_obs_used"] == linear_data.n_obs
+
+
+def test_a_bad_fit_is_flagged(linear_data, fitted):
+    """Two tuning iterations and a handful of draws: the chains cannot agree."""
+    bad = fit(linear_data, tune=2, draws=30)
+    d = bad.diagnostics_
+    assert d["compiled_model_reused"]  # same data and model as ``fitted``
+    assert d["converged"] is False
+    assert d["rhat_max"] > 1.01
+    assert any(w.startswith("R-hat") for w in d["warnings"])
+    assert all("\n" not in w for w in d["warnings"])
+
+
+def test_same_seed_same_numbers_other_seed_other_draws(linear_data, fitted):
+    again = fit(linear_data, seed=0)
+    other = fit(linear_data, seed=1)
+    assert again.coefficients_ == fitted.coefficients_
+    np.testing.assert_array_equal(
+        again.artifacts_["posterior"].posterior["treatment"], fitted.artifacts_["posterior"].posterior["treatment"]
+    )
+    assert other.coefficients_[0].estimate != fitted.coefficients_[0].estimate
+    assert other.coefficients_[0].estimate == pytest.approx(fitted.coefficients_[0].estimate, abs=0.05)
+
+
+def test_posterior_round_trips_through_netcdf(fitted, tmp_path):
+    idata = fitted.artifacts_["posterior"]
+    assert isinstance(idata, az.InferenceData)
+    assert {"posterior", "sample_stats"} <= set(idata.groups())
+    path = tmp_path / "posterior.nc"
+    idata.to_netcdf(str(path))
+    back = az.from_netcdf(str(path))
+    for name in ("treatment", "slope_mean", "city_slope", "sigma_slope"):
+        np.testing.assert_array_equal(back.posterior[name].values, idata.posterior[name].values)
+    assert back.posterior["city_slope"].sizes["city"] == 30
+    assert not [name for name in back.posterior.data_vars if name.startswith("z_")]
+
+
+def test_moderation_gives_three_credible_terms_with_pymc():
+    """A world whose effect is linear in DIFI (no period or industrial-level parts), so that the
+    interaction model holds; sampled with PyMC's own NUTS."""
+    knobs = WorldKnobs(n_cities=30, nonlinearity=0.0, effect_early_shift=0.0, effect_level_slope=0.0,
+                       effect_difi_slope=-0.002)
+    data = apply_spec(generate_world(knobs, seed=0).panel, Spec.from_config({"moderation": {"name": "centered"}}))
+    estimator = fit(data, sampler="pymc", chains=2, draws=150, tune=150)
+    assert [c.term for c in estimator.coefficients_] == ["treatment", "moderator", "treatment_x_moderator"]
+    for coef in estimator.coefficients_:
+        assert coef.interval == "credible" and coef.p_value is None
+        assert coef.ci_low < coef.estimate < coef.ci_high and coef.std_error > 0
+    interaction = estimator.coefficients_[2]
+    assert abs(interaction.estimate - data.truth["treatment_x_moderator"]) < 3 * interaction.std_error
+    assert interaction.ci_high < 0
+    d = estimator.diagnostics_
+    assert d["sampler"] == "pymc" and d["heterogeneity"] == []  # no period/group offsets under moderation
+    # the average effect by window includes the interaction at each window's mean M~ (DIFI rises)
+    early, late = d["slope_by_period"]["2011-2015"]["mean"], d["slope_by_period"]["2016-2021"]["mean"]
+    assert early > late
+    assert set(d["rhat"]) == {"treatment", "moderator", "treatment_x_moderator"}
+
+
+def test_shipped_config_builds_the_defaults():
+    config = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "estimator" / "bayes_hier.yaml"))
+    estimator = build_estimator(config, None, {}, 7)
+    assert (estimator.fe, estimator.year_effects, estimator.sampler) == ("cre", "fixed", "nutpie")
+    assert estimator.heterogeneity == ("period", "uil_group")
+    assert estimator.seed == 7 and estimator.draws == 1500 and estimator.chains == 4
+
+
+@pytest.mark.parametrize(
+    "config, key",
+    [
+        ({"fe": "within"}, "estimator.fe"),
+        ({"fe": "fd"}, "estimator.fe"),
+        ({"year_effects": "random"}, "estimator.year_effects"),
+        ({"sampler": "stan"}, "estimator.sampler"),
+        ({"draws": 0}, "estimator.draws"),
+        ({"draws": "many"}, "estimator.draws"),
+        ({"tune": -1}, "estimator.tune"),
+        ({"tune": 0}, "estimator.tune"),  # nutpie cannot sample without tuning
+        ({"chains": 1.5}, "estimator.chains"),
+        ({"target_accept": 1.2}, "estimator.target_accept"),
+        ({"heterogeneity": ["region"]}, "estimator.heterogeneity"),
+        ({"parameterization": "sideways"}, "estimator.parameterization"),
+        ({"parameterization": {"years": "centered"}}, "estimator.parameterization.years"),
+        ({"priors": {"coef": -1}}, "estimator.priors.coef"),
+        ({"priors": {"slop_sd": 0.5}}, "estimator.priors.slop_sd"),
+        ({"drawz": 10}, "estimator.drawz"),
+    ],
+)
+def test_bad_config_fails_in_one_line_naming_the_key(config, key):
+    with pytest.raises(UserInputError) as error:
+        build_estimator({"name": "bayes_hier", **config}, None, {}, 0)
+    message = str(error.value)
+    assert key in message and "\n" not in message
