@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
 
-## The main job: the default comparison on the synthetic world.
+## The main job: the default comparison on the synthetic world; ends with the report's path.
 run: $(STAMP)
-	$(PY) -m experiments.run $(ARGS)
+	$(PY) -m experiments.run +experiment=compare $(ARGS)
 
 ## The comparison report of a results directory: make report DIR=results/paper/...
 report: $(STAMP)
