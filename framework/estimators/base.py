@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+from framework.errors import UserInputError
 
 FE_CHOICES = ("dummies", "within", "fd", "cre", "none")
 NORMAL_975 = 1.959963984540054
@@ -37,6 +40,18 @@ class Coefficient:
 
     def to_record(self, truth: float | None) -> dict:
         return {**asdict(self), "truth": truth}
+
+
+def cross_fitting(split: Mapping[str, Any] | None) -> tuple[int, int]:
+    """``split.folds`` and ``split.n_rep``, checked: at least 2 folds and 1 repetition."""
+    split = split or {}
+    try:
+        folds, n_rep = int(split.get("folds", 5)), int(split.get("n_rep", 1))
+    except (TypeError, ValueError):
+        raise UserInputError(f"split.folds = {split.get('folds')!r}, split.n_rep = {split.get('n_rep')!r}: give whole numbers") from None
+    if folds < 2 or n_rep < 1:
+        raise UserInputError(f"split.folds = {folds}, split.n_rep = {n_rep}: need at least 2 folds and 1 repetition")
+    return folds, n_rep
 
 
 class Estimator:

@@ -109,7 +109,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, KFold
 
 from framework.errors import UserInputError
-from framework.estimators.base import FE_CHOICES, Coefficient, Estimator
+from framework.estimators.base import FE_CHOICES, Coefficient, Estimator, cross_fitting
 from framework.estimators.design import unit_codes
 from framework.estimators.registry import register
 from framework.learners import build_learner
@@ -175,9 +175,7 @@ class CausalForestEstimator(Estimator):
                     f"constant over a city's years, the heterogeneity this family estimates): use one of {', '.join(SUPPORTED_FE)}"
                 )
             raise UserInputError(f"estimator.fe = {fe!r}: use one of {', '.join(SUPPORTED_FE)}")
-        folds, n_rep = _integer(split, "folds", 5, "split.folds"), _integer(split, "n_rep", 1, "split.n_rep")
-        if folds < 2 or n_rep < 1:
-            raise UserInputError(f"split.folds = {folds}, split.n_rep = {n_rep}: need at least 2 folds and 1 repetition")
+        folds, n_rep = cross_fitting(split)
         n_estimators = _integer(config, "n_estimators", 200)
         if n_estimators < SUBFOREST_SIZE or n_estimators % SUBFOREST_SIZE:
             raise UserInputError(f"estimator.n_estimators = {n_estimators}: use a positive multiple of {SUBFOREST_SIZE}")

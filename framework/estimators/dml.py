@@ -32,7 +32,7 @@ from doubleml import DoubleMLData, DoubleMLPanelData, DoubleMLPLPR, DoubleMLPLR
 from sklearn.base import clone
 
 from framework.errors import UserInputError
-from framework.estimators.base import FE_CHOICES, Coefficient, Estimator
+from framework.estimators.base import FE_CHOICES, Coefficient, Estimator, cross_fitting
 from framework.estimators.clustered import clustered_standard_errors
 from framework.estimators.design import UNIT_CODE, unit_codes, with_dummies
 from framework.estimators.registry import register
@@ -64,9 +64,7 @@ class DoubleMLEstimator(Estimator):
         cre = config.get("cre", "general")
         if cre not in CRE_VARIANTS:
             raise UserInputError(f"estimator.cre = {cre!r}: use one of {', '.join(CRE_VARIANTS)}")
-        folds, n_rep = int(split.get("folds", 5)), int(split.get("n_rep", 1))
-        if folds < 2 or n_rep < 1:
-            raise UserInputError(f"split.folds = {folds}, split.n_rep = {n_rep}: need at least 2 folds and 1 repetition")
+        folds, n_rep = cross_fitting(split)
         return cls(
             learner=build_learner(learner, seed),
             fe=fe,
