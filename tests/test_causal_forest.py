@@ -15,7 +15,8 @@ from omegaconf import OmegaConf
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.errors import UserInputError
 from framework.estimators import build_estimator
-from framework.estimators.causal_forest import _cluster_ols, _two_way_demean
+from framework.estimators.causal_forest import _cluster_ols
+from framework.estimators.design import two_way_demean
 from framework.estimators.registry import names
 from framework.spec import Spec, apply_spec
 from tests.conftest import ROOT, learner_config
@@ -202,7 +203,7 @@ def test_two_way_demeaning_is_exact_on_unbalanced_panels():
     keep = rng.random(units.size) > 0.3
     units, times = units[keep], times[keep]
     values = rng.normal(size=units.size) + units * 0.5 + times * 0.2
-    out = _two_way_demean(values, units, times)
+    out = two_way_demean(values, units, times)
     for codes in (units, times):
         means = pd.Series(out).groupby(codes).mean()
         assert np.abs(means).max() < 1e-9

@@ -110,7 +110,7 @@ from sklearn.model_selection import GroupKFold, KFold
 
 from framework.errors import UserInputError
 from framework.estimators.base import FE_CHOICES, Coefficient, Estimator, cross_fitting
-from framework.estimators.design import unit_codes
+from framework.estimators.design import time_codes, two_way_demean, unit_codes
 from framework.estimators.registry import register
 from framework.learners import build_learner
 
@@ -531,8 +531,8 @@ def _design(frame: pd.DataFrame, controls: list[str], units: np.ndarray, fe: str
 
     demean = None
     if fe == "within":
-        times = pd.factorize(frame["time"], sort=True)[0]
-        demean = lambda values: _two_way_demean(values, units, times)  # noqa: E731
+        times = time_codes(frame)
+        demean = lambda values: two_way_demean(values, units, times, tol=1e-12, max_iter=500)  # noqa: E731
     y = frame["outcome"].to_numpy(dtype=float)
     d = frame["treatment"].to_numpy(dtype=float)
     return _Design(y, d, X, W if W.shape[1] else None, demean, moderator_feature)
@@ -540,30 +540,6 @@ def _design(frame: pd.DataFrame, controls: list[str], units: np.ndarray, fe: str
 
 def _one_hot(values: pd.Series, prefix: str) -> pd.DataFrame:
     return pd.get_dummies(values.astype(str), prefix=prefix, drop_first=True, dtype=float)
-
-
-def _two_way_demean(values, units: np.ndarray, times: np.ndarray, tol: float = 1e-12, max_iter: int = 500) -> np.ndarray:
-    """Remove city and year means (alternating projections; one pass when the panel is balanced)."""
-    values = np.asarray(values, dtype=float)
-    flat = values.ndim == 1
-    out = values.reshape(len(values), -1).copy()
-    unit_counts = np.bincount(units)[:, None]
-    time_counts = np.bincount(times)[:, None]
-    scale = max(float(np.abs(out).max()), 1.0)
-    for _ in range(max_iter):
-        unit_means = _group_sums(out, units) / unit_counts
-        out -= unit_means[units]
-        time_means = _group_sums(out, times) / time_counts
-        out -= time_means[times]
-        if np.abs(_group_sums(out, units) / unit_counts).max() < tol * scale:
-            break
-    return out.ravel() if flat else out
-
-
-def _group_sums(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    sums = np.zeros((int(codes.max()) + 1, values.shape[1]))
-    np.add.at(sums, codes, values)
-    return sums
 
 
 def _folds(units: np.ndarray, folds: int, seed: int, by_city: bool) -> list:

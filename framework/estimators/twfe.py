@@ -58,6 +58,7 @@ from linearmodels import FirstDifferenceOLS, PanelOLS, PooledOLS
 
 from framework.errors import UserInputError
 from framework.estimators.base import FE_CHOICES, Coefficient, Estimator
+from framework.estimators.design import time_codes, two_way_demean, unit_codes
 from framework.estimators.registry import register
 
 COV_TYPES = {
@@ -136,7 +137,7 @@ class TwoWayFixedEffects(Estimator):
             if reason:
                 raise UserInputError(f"{term} is {reason} in this sample, so estimator.fe={self.fe} cannot estimate it")
         regressors = term_cols + covariates
-        demeaned = two_way_demean(frame, ["outcome", *regressors])
+        demeaned = two_way_demean(frame[["outcome", *regressors]], unit_codes(frame), time_codes(frame))
         if self.fe in ("within", "dummies") and np.linalg.matrix_rank(demeaned[:, 1:]) < len(regressors):
             raise UserInputError(f"estimator.fe={self.fe}: the terms and covariates are collinear once city and year effects are removed")
 
@@ -321,32 +322,6 @@ def _require_full_rank(design: pd.DataFrame, fe: str) -> None:
     matrix = design.to_numpy(dtype=float)
     if np.linalg.matrix_rank(matrix) < matrix.shape[1]:
         raise UserInputError(f"estimator.fe={fe}: the terms and covariates are collinear in this sample")
-
-
-def two_way_demean(frame: pd.DataFrame, columns: list[str], tol: float = 1e-13, max_iter: int = 1_000) -> np.ndarray:
-    """``columns`` with city and year effects partialled out (exact in unbalanced panels).
-
-    Alternating projections (demean by city, then by year, until nothing changes); a panel
-    whose cities and years do not converge falls back to least squares on the dummies.
-    """
-    values = frame[columns].to_numpy(dtype=float).copy()
-    codes = [pd.factorize(frame[by], sort=True)[0] for by in ("unit", "time")]
-    counts = [np.bincount(c).astype(float) for c in codes]
-    scale = max(1.0, float(np.abs(values).max(initial=0.0)))
-    for _ in range(max_iter):
-        change = 0.0
-        for code, count in zip(codes, counts):
-            means = np.column_stack([np.bincount(code, weights=values[:, j]) for j in range(values.shape[1])]) / count[:, None]
-            values -= means[code]
-            change = max(change, float(np.abs(means).max(initial=0.0)))
-        if change <= tol * scale:
-            return values
-    effects = np.column_stack(
-        [np.ones(len(frame))]
-        + [pd.get_dummies(frame[by].astype(str), drop_first=True, dtype=float).to_numpy() for by in ("unit", "time")]
-    )
-    raw = frame[columns].to_numpy(dtype=float)
-    return raw - effects @ np.linalg.lstsq(effects, raw, rcond=None)[0]
 
 
 def within_r2(demeaned: np.ndarray, beta: np.ndarray) -> float | None:
