@@ -16,13 +16,13 @@ from omegaconf import DictConfig
 
 class ReportOnMultirunEnd(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from framework.errors import first_line
         from framework.report.build import build_report
 
         directory = config.hydra.sweep.dir
         try:
             path = build_report(directory)
         except Exception as error:  # the runs are safe on disk; say why the report is missing
-            first = (str(error).strip().splitlines() or [""])[0]
-            print(f"error: report failed: {type(error).__name__}: {first}; retry with: python -m experiments.report {directory}", file=sys.stderr)
+            print(f"error: report failed: {type(error).__name__}: {first_line(error)}; retry with: python -m experiments.report {directory}", file=sys.stderr)
             return
         print(f"report: {path}")

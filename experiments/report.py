@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     args = parser.parse_args(argv)
 
+    from framework.errors import first_line
     from framework.report.build import NoRecords, build_report
 
     try:
@@ -35,8 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # one line, unless --debug
         if args.debug:
             raise
-        first = (str(error).strip().splitlines() or [""])[0]
-        print(f"error: report failed: {type(error).__name__}: {first} (run with --debug for the traceback)", file=sys.stderr)
+        print(f"error: report failed: {type(error).__name__}: {first_line(error)} (run with --debug for the traceback)", file=sys.stderr)
         return 1
     print(f"collection: {path.parent.parent / 'runs.parquet'}, {path.parent.parent / 'runs.csv'}")
     print(path)

@@ -24,3 +24,8 @@ def show_value(value: object, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 3] + "..."
     return text
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message, for one-line reports of unexpected errors."""
+    return (str(error).strip().splitlines() or [""])[0]

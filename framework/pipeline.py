@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from framework.data.load import load_file_panel
 from framework.data.panel import Panel
 from framework.data.synthetic import WorldKnobs, generate_world
-from framework.errors import UserInputError
+from framework.errors import UserInputError, first_line
 from framework.estimators import build_estimator
 from framework.learners import learner_name
 from framework.records import failed_record, ok_record, provenance
@@ -117,8 +117,7 @@ def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, deb
 
 
 def _internal(error: Exception) -> str:
-    first = (str(error).strip().splitlines() or [""])[0]
-    return f"{type(error).__name__}: {first} (run with debug=true for the traceback)"
+    return f"{type(error).__name__}: {first_line(error)} (run with debug=true for the traceback)"
 
 
 def _own(choices: Mapping[str, str] | None) -> dict:

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from linearmodels import FirstDifferenceOLS, PanelOLS, PooledOLS
 
-from framework.errors import UserInputError
+from framework.errors import UserInputError, first_line
 from framework.estimators.base import FE_CHOICES, Coefficient, Estimator
 from framework.estimators.design import time_codes, two_way_demean, unit_codes
 from framework.estimators.registry import register
@@ -214,8 +214,7 @@ class TwoWayFixedEffects(Estimator):
         except UserInputError:
             raise
         except ValueError as error:  # linearmodels: absorbed or collinear regressors, no residual df
-            first = (str(error).strip().splitlines() or [""])[0]
-            raise UserInputError(f"estimator.fe={self.fe}: linearmodels cannot fit this sample: {first}") from None
+            raise UserInputError(f"estimator.fe={self.fe}: linearmodels cannot fit this sample: {first_line(error)}") from None
 
     def _fit_fd(self, frame: pd.DataFrame, indexed: pd.DataFrame, regressors: list[str]):
         adjacent = adjacent_rows(frame)

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
