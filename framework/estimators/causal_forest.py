@@ -586,9 +586,13 @@ def _cluster_se(phi: np.ndarray, units: np.ndarray, n_units: int) -> float:
     return float(math.sqrt(clusters / max(clusters - 1, 1) * np.sum(sums**2)) / len(phi))
 
 
-def _summary(fit: _OLS, k: int, scale: float = 1.0) -> dict:
-    coef = Coefficient.normal("", float(fit.beta[k]) * scale, float(fit.se[k]) * abs(scale))
+def _normal(estimate: float, std_error: float) -> dict:
+    coef = Coefficient.normal("", estimate, std_error)
     return {"estimate": coef.estimate, "std_error": coef.std_error, "ci_low": coef.ci_low, "ci_high": coef.ci_high, "p_value": coef.p_value}
+
+
+def _summary(fit: _OLS, k: int, scale: float = 1.0) -> dict:
+    return _normal(float(fit.beta[k]) * scale, float(fit.se[k]) * abs(scale))
 
 
 def _group_effects(psi, masks: dict, units, n_units, extra: dict | None = None) -> dict:
@@ -602,15 +606,7 @@ def _group_effects(psi, masks: dict, units, n_units, extra: dict | None = None) 
         contrast = np.array([1.0, -1.0])
         difference = float(contrast @ fit.beta)
         se = float(math.sqrt(contrast @ fit.cov @ contrast))
-        coef = Coefficient.normal("", difference, se)
-        out["difference"] = {
-            "of": f"{names[0]} - {names[1]}",
-            "estimate": coef.estimate,
-            "std_error": coef.std_error,
-            "ci_low": coef.ci_low,
-            "ci_high": coef.ci_high,
-            "p_value": coef.p_value,
-        }
+        out["difference"] = {"of": f"{names[0]} - {names[1]}", **_normal(difference, se)}
     out.update(extra or {})
     return out
 
