@@ -22,6 +22,7 @@ from framework.report import figures as F
 from framework.report import paper as P
 from framework.report.collect import collect, find_records, write_collection
 from framework.report.document import Bullets, Document, Figure, Paragraph, Section, Table, to_html, to_latex_table, to_markdown
+from framework.report.supplements import supplement_sections
 from framework.report.text import number, seconds, share, slug
 
 REPORT_DIR = "report"
@@ -37,12 +38,15 @@ def build_report(directory: str | os.PathLike) -> Path:
     root = Path(directory)
     if not root.is_dir():
         raise NoRecords(f"{root}: no such directory")
+    extra = supplement_sections(root)
     if not find_records(root):
-        raise NoRecords(f"{root}: no result.json under it")
+        if not extra:
+            raise NoRecords(f"{root}: no result.json under it")
+        return write_report(_document(extra, f"outputs under {root.resolve()}"), root / REPORT_DIR)
     frame = collect(root)
     write_collection(frame, root)
     df = A.prepare(frame)
-    doc = make_document(df, root)
+    doc = make_document(df, root, extra)
     return write_report(doc, root / REPORT_DIR)
 
 
@@ -80,7 +84,7 @@ def write_report(doc: Document, target: Path) -> Path:
 
 
 # --- the document -------------------------------------------------------------------------------
-def make_document(df: pd.DataFrame, root: Path) -> Document:
+def make_document(df: pd.DataFrame, root: Path, extra: list[Section] | None = None) -> Document:
     synthetic = bool(df["truth"].notna().any())
     sections = [
         *_summary(df, synthetic),
@@ -89,14 +93,14 @@ def make_document(df: pd.DataFrame, root: Path) -> Document:
         *_agreement(df, synthetic),
         _runtime(df),
         _failures(df),
+        *(extra or []),
     ]
-    per_run = A.runs(df)
+    return _document(sections, f"{len(A.runs(df))} run(s) under {root.resolve()}")
+
+
+def _document(sections: list[Section], what: str) -> Document:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return Document(
-        title="Gini\u2013UIL: comparison report",
-        subtitle=f"{len(per_run)} run(s) under {root.resolve()} \u2014 generated {stamp}",
-        sections=sections,
-    )
+    return Document(title="Gini\u2013UIL: comparison report", subtitle=f"{what} \u2014 generated {stamp}", sections=sections)
 
 
 STATUS_WORDS = {
