@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from framework.cache import NuisanceCache
 from framework.data.load import load_file_panel
 from framework.data.panel import Panel
 from framework.data.synthetic import WorldKnobs, generate_world
@@ -69,19 +70,30 @@ class Outcome:
     artifacts: dict[str, Any] = field(default_factory=dict)
 
 
-def run(config: Mapping[str, Any], choices: Mapping[str, str] | None = None, debug: bool = False) -> Outcome:
-    """Run one configuration; failures become ``status: failed`` records."""
+def run(
+    config: Mapping[str, Any],
+    choices: Mapping[str, str] | None = None,
+    debug: bool = False,
+    panel: tuple[Panel, str] | None = None,
+) -> Outcome:
+    """Run one configuration; failures become ``status: failed`` records.
+
+    ``panel`` (the panel and its data fingerprint) skips loading ``config.data``: callers that
+    run many configurations on one dataset (the Monte Carlo study) draw or read it once.
+    """
     started = time.perf_counter()
     seed = int(config.get("seed", 0))
     estimator_name = (config.get("estimator") or {}).get("name")
     data_sha, source, spec_record = None, None, None
     try:
         spec = Spec.from_config(config)
-        panel, data_sha = load_panel(config.get("data") or {}, spec, seed)
+        panel, data_sha = panel if panel is not None else load_panel(config.get("data") or {}, spec, seed)
         source = panel.source
         data = apply_spec(panel, spec)
         spec_record = {**data.describe(), "fe": (config.get("estimator") or {}).get("fe")}
         estimator = build_estimator(config.get("estimator") or {}, config.get("learner"), config.get("split") or {}, seed)
+        if hasattr(estimator, "nuisance_cache"):
+            estimator.nuisance_cache = NuisanceCache.from_config(config.get("cache"))
         estimator.fit(data)
         coefficients = [c.to_record(data.truth.get(c.term)) for c in estimator.coefficients_]
         artifacts = dict(getattr(estimator, "artifacts_", {}) or {})
