@@ -26,11 +26,14 @@ from __future__ import annotations
 import warnings
 from typing import Any, Mapping
 
+import doubleml
 import numpy as np
 import pandas as pd
 from doubleml import DoubleMLData, DoubleMLPanelData, DoubleMLPLPR, DoubleMLPLR
 from sklearn.base import clone
+from sklearn.metrics import root_mean_squared_error
 
+from framework.cache.nuisance import fingerprint, learner_identity
 from framework.errors import UserInputError
 from framework.estimators.base import FE_CHOICES, Coefficient, Estimator, cross_fitting
 from framework.estimators.clustered import clustered_standard_errors
@@ -40,6 +43,9 @@ from framework.learners import build_learner
 
 PANEL_APPROACHES = {"within": "wg_approx", "fd": "fd_exact", "cre": "cre_general"}
 CRE_VARIANTS = {"general": "cre_general", "normal": "cre_normal"}
+# The IV-type score's ml_g is fitted on Y - theta~ D, theta~ from ml_l's and ml_m's predictions;
+# ml_l (E[Y|X]) and ml_m (E[D|X]) depend on no other learner, whatever the score.
+LEARNER_DEPENDS = {"ml_g": ("ml_l", "ml_m")}
 
 
 @register
@@ -47,7 +53,8 @@ class DoubleMLEstimator(Estimator):
     name = "dml"
     description = "Double machine learning, partially linear model (DoubleML; the paper's eq. 3-8)"
 
-    def __init__(self, learner, fe="within", folds=5, n_rep=1, score="partialling out", cre="general", seed=0):
+    def __init__(self, learner, fe="within", folds=5, n_rep=1, score="partialling out", cre="general", seed=0,
+                 nuisance_cache=None):
         self.learner = learner
         self.fe = fe
         self.folds = folds
@@ -55,6 +62,9 @@ class DoubleMLEstimator(Estimator):
         self.score = score
         self.cre = cre
         self.seed = seed
+        # a framework.cache.NuisanceCache (or None): cross-fitted predictions are looked up
+        # there before the learners are fitted, and stored after
+        self.nuisance_cache = nuisance_cache
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], learner, split: Mapping[str, Any], seed: int) -> "DoubleMLEstimator":
@@ -84,7 +94,7 @@ class DoubleMLEstimator(Estimator):
             raise UserInputError(f"estimator.fe={self.fe} needs at least two periods per city; this sample has one row per city")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            models = self._fit_models(frame, d_cols, data.covariates)
+            models, targets = self._fit_models(frame, d_cols, data.covariates)
         self.models_ = models
         estimates, std_errors, doubleml_se = [], [], []
         for model in models:
@@ -110,7 +120,8 @@ class DoubleMLEstimator(Estimator):
             "n_obs_used": int(models[0].n_obs),
             "folds": self.folds,
             "n_rep": self.n_rep,
-            "nuisance_rmse": _nuisance_rmse(models[0]),
+            "nuisance_rmse": _nuisance_rmse(models[0], targets[0]),
+            "nuisance_cache": self.nuisance_cache.summary() if self.nuisance_cache is not None else {"status": "off"},
             "warnings": sorted({str(w.message).splitlines()[0] for w in caught})[:5],
         }
         return self
@@ -121,19 +132,66 @@ class DoubleMLEstimator(Estimator):
             return CRE_VARIANTS[self.cre]
         return PANEL_APPROACHES.get(self.fe, "plr")
 
-    def _fit_models(self, frame: pd.DataFrame, d_cols: list[str], covariates) -> list:
-        """One fitted DoubleML model; panel models take one treatment each, so one per term."""
+    def _fit_models(self, frame: pd.DataFrame, d_cols: list[str], covariates) -> tuple[list, list]:
+        """Fitted DoubleML models (panel models take one treatment each, so one per term) and
+        each one's nuisance targets."""
         if self.fe not in PANEL_APPROACHES:
             np.random.seed(self.seed)  # DoubleML draws its folds from NumPy's global generator
-            return [self._model(frame, d_cols, list(covariates)).fit()]
-        models = []
-        for d_col in d_cols:
-            others = [c for c in d_cols if c != d_col]
-            np.random.seed(self.seed)
-            models.append(self._model(frame, [d_col], list(covariates) + others).fit())
-        return models
+            fitted = [self._fit(*self._model(frame, d_cols, list(covariates)))]
+        else:
+            fitted = []
+            for d_col in d_cols:
+                others = [c for c in d_cols if c != d_col]
+                np.random.seed(self.seed)
+                fitted.append(self._fit(*self._model(frame, [d_col], list(covariates) + others)))
+        return [model for model, _ in fitted], [targets for _, targets in fitted]
 
-    def _model(self, frame: pd.DataFrame, d_cols: list[str], covariates: list[str]) -> Any:
+    def _fit(self, model, data) -> tuple[Any, dict]:
+        """Fit ``model``, taking each cross-fitted learner's predictions from the nuisance cache
+        where it holds them (DoubleML's ``external_predictions``), storing the others.
+
+        Returns the model and its nuisance targets (learner -> (n_obs, n_rep, n_treat)), which
+        DoubleML leaves empty for predictions it was handed.
+        """
+        cache = self.nuisance_cache
+        if cache is None:
+            model.fit(store_predictions=True)
+            return model, dict(model.nuisance_targets)
+        base = fingerprint(
+            type(model).__name__, self._approach_label(), doubleml.__version__, _learner_inputs(data),
+            model.smpls, model.n_folds, model.n_rep,
+        )
+        # the panel models rename the treatments they transform (e.g. treatment_diff)
+        d_cols = list(getattr(model, "data_transform", data).d_cols)
+        keys = {
+            (d_col, name): fingerprint(
+                base, d_col, name,
+                {used: learner_identity(model.learner[used]) for used in (name, *LEARNER_DEPENDS.get(name, ()))},
+            )
+            for d_col in d_cols
+            for name in model.params_names
+        }
+        external: dict[str, dict[str, np.ndarray]] = {d_col: {} for d_col in d_cols}
+        cached_targets = {}
+        for (d_col, name), key in keys.items():
+            entry = cache.load(key)
+            if entry is not None:
+                external[d_col][name] = entry["predictions"]
+                cached_targets[(d_col, name)] = entry["targets"]
+        model.fit(store_predictions=True, external_predictions=external if cached_targets else None)
+        targets = {name: np.array(values, dtype=float) for name, values in model.nuisance_targets.items()}
+        for (d_col, name), key in keys.items():
+            i_treat = d_cols.index(d_col)
+            if (d_col, name) in cached_targets:
+                targets[name][:, :, i_treat] = cached_targets[(d_col, name)]
+                continue
+            predictions = model.predictions[name][:, :, i_treat]
+            if np.all(np.isfinite(predictions)):
+                cache.store(key, {"predictions": predictions, "targets": targets[name][:, :, i_treat]})
+        return model, targets
+
+    def _model(self, frame: pd.DataFrame, d_cols: list[str], covariates: list[str]) -> tuple[Any, Any]:
+        """The DoubleML model and the data object it was built on."""
         ml_l, ml_m = clone(self.learner), clone(self.learner)
         common = dict(n_folds=self.folds, n_rep=self.n_rep, score=self.score)
         if self.fe in PANEL_APPROACHES:
@@ -143,19 +201,41 @@ class DoubleMLEstimator(Estimator):
             data = DoubleMLPanelData(
                 design, y_col="outcome", d_cols=d_cols, t_col="time", id_col=UNIT_CODE, x_cols=x_cols, static_panel=True
             )
-            return DoubleMLPLPR(data, ml_l, ml_m, approach=self._approach_label(), **common)
+            return DoubleMLPLPR(data, ml_l, ml_m, approach=self._approach_label(), **common), data
         if self.fe == "dummies":
             design, x_cols = with_dummies(frame, list(covariates), ["unit", "time"])
-            return DoubleMLPLR(DoubleMLData(design, y_col="outcome", d_cols=d_cols, x_cols=x_cols), ml_l, ml_m, **common)
+            data = DoubleMLData(design, y_col="outcome", d_cols=d_cols, x_cols=x_cols)
+            return DoubleMLPLR(data, ml_l, ml_m, **common), data
         if not covariates:
             raise UserInputError("estimator.fe=none with controls=none leaves the learners nothing to learn from")
         data = DoubleMLData(frame, y_col="outcome", d_cols=d_cols, x_cols=list(covariates), cluster_cols=UNIT_CODE)
-        return DoubleMLPLR(data, ml_l, ml_m, **common)
+        return DoubleMLPLR(data, ml_l, ml_m, **common), data
 
 
-def _nuisance_rmse(model) -> dict[str, float]:
+def _learner_inputs(data) -> pd.DataFrame:
+    """The columns of a DoubleML data object that its learners (and the panel transforms) use,
+    in DoubleML's order: outcome, treatments, covariates, then cluster / unit and time ids."""
+    columns = [data.y_col, *data.d_cols, *data.x_cols]
+    for extra in (getattr(data, "cluster_cols", None) or [], [getattr(data, "id_col", None), getattr(data, "t_col", None)]):
+        columns += [c for c in extra if c is not None and c not in columns]
+    return data.data[columns]
+
+
+def _nuisance_rmse(model, targets: dict) -> dict[str, float]:
+    """Each learner's out-of-fold RMSE, averaged over treatments and repetitions (DoubleML's
+    ``evaluate_learners``, from targets that also cover predictions taken from the cache)."""
+    out = {}
     try:
-        scores = model.evaluate_learners()
+        for name in model.params_names:
+            values = []
+            for i_rep in range(model.n_rep):
+                for i_treat in range(targets[name].shape[2]):
+                    target = targets[name][:, i_rep, i_treat]
+                    keep = ~np.isnan(target)
+                    if keep.any():
+                        values.append(root_mean_squared_error(target[keep], model.predictions[name][keep, i_rep, i_treat]))
+            if values:
+                out[name] = float(np.mean(values))
     except Exception:  # evaluation is a diagnostic; never fail a run over it
         return {}
-    return {name: float(np.mean(values)) for name, values in scores.items()}
+    return out
