@@ -294,3 +294,8 @@ def to_latex_table(t: Table) -> str:
 
 def _label(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-:" else "-" for ch in name)
+
+
+def to_markdown_table(t: Table) -> str:
+    """One table as Markdown (caption, header, rows, notes), as it appears in ``report.md``."""
+    return "\n".join(_md_table(t)) + "\n"
