@@ -12,7 +12,9 @@ from importlib import import_module
 from pathlib import Path
 
 # "module:function" names, imported only when a report is built.
-SUPPLIERS: list[str] = []
+SUPPLIERS: list[str] = [
+    "framework.report.coordination:sections",
+]
 
 
 def supplement_sections(root: Path) -> list:
