@@ -16,6 +16,7 @@ from framework.cache import NuisanceCache
 from framework.data.load import load_file_panel
 from framework.data.panel import Panel
 from framework.data.synthetic import WorldKnobs, generate_world
+from framework.data.synthetic.moderators import TRUE_MODERATOR, with_moderator
 from framework.errors import UserInputError, first_line
 from framework.estimators import build_estimator
 from framework.learners import learner_name
@@ -37,14 +38,21 @@ def roles_needed(spec: Spec) -> list[str]:
     return roles
 
 
-def load_panel(data: Mapping[str, Any], spec: Spec, seed: int) -> tuple[Panel, str]:
-    """The panel and the fingerprint of the data it came from."""
+def load_panel(data: Mapping[str, Any], spec: Spec, seed: int, moderator: Mapping[str, Any] | None = None) -> tuple[Panel, str]:
+    """The panel and the fingerprint of the data it came from. ``moderator`` (the ``moderator``
+    config group) picks how a synthetic panel measures digitalisation; a file's moderator is
+    its ``data.columns.moderator``."""
     kind = data.get("kind")
     if kind == "synthetic":
         knobs = WorldKnobs.from_config(data.get("world"))
         world_seed = int(data.get("seed", seed) if data.get("seed") is not None else seed)
-        panel = generate_world(knobs, seed=world_seed).panel
+        panel = with_moderator(generate_world(knobs, seed=world_seed), moderator)
         return panel, panel.sha256()
+    if spec.moderator != TRUE_MODERATOR:
+        raise UserInputError(
+            f"moderator={spec.moderator} is built from the synthetic world's digital indicators; with data=file the "
+            "moderator is the column in data.columns.moderator (keep moderator=difi)"
+        )
     if kind == "file":
         path = data.get("path")
         if not path:
@@ -87,7 +95,7 @@ def run(
     data_sha, source, spec_record = None, None, None
     try:
         spec = Spec.from_config(config)
-        panel, data_sha = panel if panel is not None else load_panel(config.get("data") or {}, spec, seed)
+        panel, data_sha = panel if panel is not None else load_panel(config.get("data") or {}, spec, seed, config.get("moderator"))
         source = panel.source
         data = apply_spec(panel, spec)
         spec_record = {**data.describe(), "fe": (config.get("estimator") or {}).get("fe")}

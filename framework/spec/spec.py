@@ -1,6 +1,6 @@
 """What a run asks: which periods, which rows, which controls, which moderation.
 
-Built from the config groups ``window``, ``sample``, ``controls`` and ``moderation``
+Built from the config groups ``window``, ``sample``, ``controls``, ``moderation`` and ``moderator``
 (see ``conf/``); the same :class:`Spec` is applied identically for every estimator.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from framework.data.synthetic.moderators import PROXIES, measure_name
 from framework.errors import UserInputError
 
 SCALINGS = {"none": None, "centered": "center", "normalized": "minmax"}
@@ -28,6 +29,12 @@ class Spec:
     treatment_half: str | None = None
     controls: str = "paper"
     moderation: str = "none"
+    moderator: str = "difi"
+    """How digitalisation is measured on synthetic data (``moderator`` group); files use their column."""
+
+    @property
+    def moderator_is_proxy(self) -> bool:
+        return self.moderator in PROXIES
 
     @property
     def moderated(self) -> bool:
@@ -39,6 +46,7 @@ class Spec:
         sample = _section(cfg, "sample")
         controls = _section(cfg, "controls")
         moderation = _section(cfg, "moderation")
+        moderator = _section(cfg, "moderator")
         winsorize = sample.get("winsorize")
         if winsorize is not None:
             winsorize = _quantile_pair(winsorize)
@@ -53,6 +61,7 @@ class Spec:
             treatment_half=sample.get("treatment_half"),
             controls=str(controls.get("name", "paper")),
             moderation=str(moderation.get("name", "none")),
+            moderator=measure_name(moderator.get("name")),
         )
         spec.check()
         return spec
@@ -64,6 +73,7 @@ class Spec:
             raise UserInputError(f"controls = {self.controls!r}: use one of {', '.join(CONTROL_SETS)}")
         if self.moderation not in SCALINGS:
             raise UserInputError(f"moderation = {self.moderation!r}: use one of {', '.join(SCALINGS)}")
+        measure_name(self.moderator)
         if self.window_start is not None and self.window_end is not None and self.window_start > self.window_end:
             raise UserInputError(f"window.start = {self.window_start} is after window.end = {self.window_end}")
 

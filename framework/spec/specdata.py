@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from framework.data.panel import PanelShape
+from framework.data.synthetic.moderators import NOTES
 from framework.spec.spec import Spec
 
 
@@ -39,6 +40,8 @@ class SpecData(PanelShape):
             "controls": self.spec.controls,
             "covariates": list(self.covariates),
             "moderation": self.spec.moderation,
+            "moderator": self.spec.moderator,
+            **({"moderator_note": NOTES[self.spec.moderator]} if self.spec.moderator_is_proxy else {}),
             "rows": dict(self.rows),
             "balanced": self.n_obs == self.n_units * len(periods),
         }

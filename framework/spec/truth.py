@@ -13,6 +13,11 @@ the rows a spec keeps:
   treatment in the interaction and are absorbed by the year and city effects when moved onto
   M~, so they reach b but not the moderator's own coefficient.
 
+When the moderator is a proxy of the world's true moderator (``moderator=digital_index`` or
+``digital_coordination``, :mod:`framework.data.synthetic.moderators`), M~ is the transformed
+proxy, so b is the slope of the true effects on the proxy; the moderator's own coefficient has
+no structural truth there and is ``None``.
+
 See ``docs/SYNTHETIC_WORLD.md`` for the derivation.
 """
 
@@ -34,6 +39,7 @@ def true_values(data) -> dict[str, float | None]:
     direct = float(frame[MODERATOR_EFFECT].mean()) if MODERATOR_EFFECT in frame.columns else 0.0
     return {
         "treatment": float(intercept),
-        "moderator": float(data.moderator_scale * direct),
+        # a proxy of the true moderator has no effect of its own on the outcome
+        "moderator": None if data.spec.moderator_is_proxy else float(data.moderator_scale * direct),
         "treatment_x_moderator": float(slope),
     }
