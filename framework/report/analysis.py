@@ -29,7 +29,7 @@ from framework.report.text import DAGGER, is_missing, number, significant, stars
 # Columns collect() documents; a collection of unreadable records alone may lack most of them.
 COLUMNS = [
     "run", "status", "error", "estimator", "fe", "learner", "folds", "n_rep", "seed", "data", "data_source",
-    "window_start", "window_end", "window_name", "sample", "controls", "moderation", "column_id", "column_label",
+    "window_start", "window_end", "window_name", "sample", "controls", "moderation", "moderator", "column_id", "column_label",
     "paper_table", "paper_column", "published_n", "n_obs", "n_units", "runtime_s", "converged",
     "diagnostic_warnings", "family", "spec_label", "spec_order", "term", "term_order", "estimate", "std_error",
     "ci_low", "ci_high", "p_value", "interval", "truth", "published_estimate", "published_std_error",
@@ -216,6 +216,8 @@ class Part:
             and row["sample"] == self.sample
             and row["controls"] == self.controls
             and (row["moderation"] or "none") in self.moderation
+            # the paper's moderator is DIFI; other measures of digitalisation are specs of their own
+            and (self.moderation == ("none",) or (row["moderator"] or "difi") == "difi")
             and row["term"] == self.term
         )
 

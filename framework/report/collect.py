@@ -66,6 +66,7 @@ def _rows(record: dict, run: str) -> list[dict]:
         "sample": spec.get("sample", (config.get("sample") or {}).get("name")),
         "controls": spec.get("controls", (config.get("controls") or {}).get("name")),
         "moderation": spec.get("moderation", (config.get("moderation") or {}).get("name")),
+        "moderator": spec.get("moderator", (config.get("moderator") or {}).get("name")),
         "column_id": column.get("id"),
         "column_label": column.get("label"),
         "paper_table": column.get("table"),
@@ -120,6 +121,8 @@ def _spec_label(row: dict) -> str:
     parts = [f"window={window}", f"sample={row['sample']}", f"controls={row['controls']}"]
     if row["moderation"] not in (None, "none"):
         parts.append(f"moderation={row['moderation']}")
+        if row.get("moderator") not in (None, "difi"):
+            parts.append(f"moderator={row['moderator']}")
     return " ".join(parts)
 
 

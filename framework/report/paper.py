@@ -76,6 +76,7 @@ def assign_columns(df: pd.DataFrame, columns: dict[str, dict]) -> pd.DataFrame:
                 cid for cid, c in plain.items()
                 if row["window"] == c["window"] and row["sample"] == c["sample"]
                 and row["controls"] == c["controls"] and (row["moderation"] or "none") == c["moderation"]
+                and (row["moderator"] or "difi") == "difi"  # the paper's moderator is DIFI
             ]
             ids.append(found[0] if len(found) == 1 else None)
         df["paper_id"] = objects(ids, df.index)
