@@ -13,6 +13,7 @@ from pathlib import Path
 
 # "module:function" names, imported only when a report is built.
 SUPPLIERS: list[str] = [
+    "framework.report.study:sections",
     "framework.report.coordination:sections",
 ]
 
