@@ -83,9 +83,15 @@ the average effect by period window (when the sample has both) and by UIL half o
 reported as ``slope_by_period`` and ``slope_by_uil_half``. ``artifacts_['posterior']`` is the
 ArviZ ``InferenceData`` (the runner saves it as ``posterior.nc``).
 
-nutpie compiles each model once (numba); a model identical to one compiled earlier in the
-same process (same data and model options, e.g. another seed in a sweep) reuses it. The same
-seed and compiled model give the same draws. PyMC, nutpie and ArviZ are imported inside
+Every array the model reads is a ``pm.Data`` container, and the built model (and nutpie's
+compiled one) is kept for the process by structure: the model options, the coordinates and the
+shapes of the data. A later fit of the same structure -- another seed, another synthetic
+dataset of the same size in a Monte Carlo study -- swaps its data into the containers and
+nutpie's compiled model (``with_data``) instead of compiling again; ``compiled_model_reused``
+in the diagnostics says which happened, and ``compile_time_s`` is then the time to swap the
+data. The same data and seed give the same draws whether the model was compiled afresh or
+reused. (PyMC's own sampler, ``sampler=pymc``, compiles inside ``pm.sample`` every time.)
+PyMC, nutpie and ArviZ are imported inside
 ``fit`` so that the registry stays quick to import.
 """
 
@@ -140,11 +146,21 @@ DEFAULTS: dict[str, Any] = {
     "rhat_max": 1.01,
     "ess_min": 400,
 }
-# nutpie's compiled models by structure (see ``_structure``): a model identical to one already
-# compiled in this process (the same data and options, e.g. another seed or sampler setting in
-# a sweep) is not compiled again. Compiling takes far longer than sampling these models.
-_COMPILED: dict[str, Any] = {}
-_COMPILED_KEEP = 2
+# Built PyMC models and nutpie's compiled versions by structure (``_structure``: the model
+# options, every data array's shape and dtype, and the coordinates), kept for the process:
+# another dataset of the same structure (a Monte Carlo replication, another seed) only swaps
+# the data into the model's pm.Data containers. Compiling takes longer than sampling these
+# models. The oldest structure is dropped beyond _MODELS_KEEP.
+_MODELS: dict[str, "_Compiled"] = {}
+_MODELS_KEEP = 8
+
+
+class _Compiled:
+    """One structure's PyMC model and, once nutpie has sampled it, its compiled model."""
+
+    def __init__(self, model):
+        self.model = model
+        self.nutpie = None
 
 
 @register
@@ -236,13 +252,13 @@ class BayesHierarchical(Estimator):
     # --- fitting -----------------------------------------------------------------------------
     def fit(self, data) -> "BayesHierarchical":
         design = _Design.from_data(data, self.fe, self.year_effects, self.heterogeneity, self.period_end)
-        model = self._model(design)
-        idata, compile_s, sample_s, cached = self._sample(model, design)
+        idata, compile_s, sample_s, reused, model = self._sample(design)
+        # the process's model for this structure: a later fit of the same structure swaps its data
         self.model_ = model
         self.design_ = design
         self.coefficients_ = [_credible(term, idata.posterior[term]) for term in design.terms]
         self.diagnostics_ = self._diagnostics(idata, design, compile_s, sample_s)
-        self.diagnostics_["compiled_model_reused"] = cached
+        self.diagnostics_["compiled_model_reused"] = reused
         # The saved posterior keeps every parameter and derived quantity; the non-centred
         # standard-normal auxiliaries (z_*), the centred slopes' standardised copy and the
         # samplers' unconstrained copies (*__) are dropped: what is kept implies them, and they
@@ -256,18 +272,15 @@ class BayesHierarchical(Estimator):
         return self
 
     def _structure(self, design: "_Design") -> str:
-        """Everything the compiled model depends on: the design's arrays and the model options."""
-        options = (self.fe, self.year_effects, tuple(design.modelled), sorted(self.parameterization.items()),
-                   sorted(self.priors.items()))
-        return design.fingerprint(repr(options))
+        """Everything the built model depends on besides the values of its data: the model
+        options, the coordinates, and each data array's name, shape and dtype."""
+        shapes = {name: (value.shape, value.dtype.str) for name, value in self._data(design).items()}
+        structure = (self.fe, self.year_effects, tuple(design.modelled), sorted(self.parameterization.items()),
+                     sorted(self.priors.items()), sorted(design.term_columns.items()), sorted(shapes.items()),
+                     sorted((key, list(value)) for key, value in self._coords(design).items()))
+        return hashlib.sha256(repr(structure).encode()).hexdigest()
 
-    def _model(self, design: "_Design"):
-        import pymc as pm
-        import pytensor.tensor as pt
-
-        p = self.priors
-        centred_city = self.parameterization["city_effects"] == "centered"
-        centred_slopes = self.parameterization["slopes"] == "centered"
+    def _coords(self, design: "_Design") -> dict:
         coords = {
             "city": design.cities,
             "year": design.years,
@@ -284,8 +297,47 @@ class BayesHierarchical(Estimator):
         if design.period_weights is not None:
             coords["period_window"] = design.period_labels
         coords["uil_half"] = design.half_labels
-        city_idx, year_idx = design.city_idx, design.year_idx
+        return coords
+
+    def _data(self, design: "_Design") -> dict[str, np.ndarray]:
+        """Every array the model reads, by its pm.Data name (the model's structure fixes which)."""
+        data = {
+            "data_city_idx": design.city_idx,
+            "data_year_idx": design.year_idx,
+            "data_d": design.d,
+            "data_y": design.y,
+            # data units per standardised unit: the treatment's, then each moderation term's
+            "data_scale": np.array([design.y_sd / design.d_sd]
+                                   + [design.y_sd / design.x_sd[k] for _, k in sorted(design.term_columns.items())]),
+            "data_half_weights": design.half_weights,
+        }
+        if design.x.shape[1]:
+            data["data_x"] = design.x
+        if self.fe == "cre":
+            data["data_city_means"] = design.city_means
+        if self.year_effects == "pooled":
+            data["data_year_means"] = design.year_means
+        if "period" in design.modelled:
+            data["data_period_idx"] = design.period_idx
+        if "uil_group" in design.modelled:
+            data["data_group_idx"] = design.group_idx[design.city_idx]
+        if "treatment_x_moderator" in design.term_columns:
+            data["data_moderator"] = design.moderator
+        if design.period_weights is not None:
+            data["data_period_weights"] = design.period_weights
+        return {name: np.ascontiguousarray(value) for name, value in data.items()}
+
+    def _model(self, design: "_Design"):
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        p = self.priors
+        centred_city = self.parameterization["city_effects"] == "centered"
+        centred_slopes = self.parameterization["slopes"] == "centered"
+        coords = self._coords(design)
         with pm.Model(coords=coords, name="") as model:
+            data = {name: pm.Data(name, value) for name, value in self._data(design).items()}
+            city_idx, year_idx = data["data_city_idx"], data["data_year_idx"]
             alpha = pm.Normal("intercept", 0.0, p["intercept"])
             # city effects (the intercept alpha inside them, so that a centred city effect
             # does not trade off against alpha)
@@ -294,7 +346,7 @@ class BayesHierarchical(Estimator):
                 level = alpha
                 if self.fe == "cre":
                     pi = pm.Normal("mundlak", 0.0, p["mundlak"], dims="city_mean_of")
-                    level = alpha + pt.dot(design.city_means, pi)
+                    level = alpha + pt.dot(data["data_city_means"], pi)
                 if centred_city:
                     city = pm.Normal("city_intercept", level, sigma_a, dims="city")
                 else:
@@ -308,7 +360,7 @@ class BayesHierarchical(Estimator):
             if self.year_effects == "pooled":
                 sigma_g = pm.HalfNormal("sigma_year", p["year_sd"])
                 rho = pm.Normal("year_mundlak", 0.0, p["mundlak"], dims="year_mean_of")
-                year = pt.dot(design.year_means, rho) + sigma_g * pm.ZeroSumNormal("z_year", sigma=1.0, dims="year")
+                year = pt.dot(data["data_year_means"], rho) + sigma_g * pm.ZeroSumNormal("z_year", sigma=1.0, dims="year")
                 pm.Deterministic("year_effect", year, dims="year")
             elif self.year_effects == "fixed":
                 year = pm.ZeroSumNormal("year_effect", sigma=p["year_fixed_sd"], dims="year")
@@ -325,64 +377,83 @@ class BayesHierarchical(Estimator):
             population = b
             if "period" in design.modelled:
                 offset = pm.ZeroSumNormal("period_offset", sigma=p["group_sd"], dims="period")
-                row_slope = row_slope + offset[design.period_idx]
+                row_slope = row_slope + offset[data["data_period_idx"]]
             if "uil_group" in design.modelled:
                 offset = pm.ZeroSumNormal("uil_group_offset", sigma=p["group_sd"], dims="uil_group")
-                row_slope = row_slope + offset[design.group_idx[city_idx]]
-            mean = city[city_idx] + year[year_idx] + row_slope * design.d
+                row_slope = row_slope + offset[data["data_group_idx"]]
+            mean = city[city_idx] + year[year_idx] + row_slope * data["data_d"]
             if design.x.shape[1]:
                 beta = pm.Normal("beta", 0.0, p["coef"], dims="covariate")
-                mean = mean + pt.dot(design.x, beta)
+                mean = mean + pt.dot(data["data_x"], beta)
             sigma = pm.HalfNormal("sigma", p["noise_sd"])
-            pm.Normal("y", mean, sigma, observed=design.y)
+            pm.Normal("y", mean, sigma, observed=data["data_y"])
             # reported quantities, in the data's units
-            to_units = design.y_sd / design.d_sd
-            terms = {term: design.y_sd / design.x_sd[k] * beta[k] for term, k in design.term_columns.items()}
+            scale = data["data_scale"]
+            to_units = scale[0]
+            terms = {
+                term: scale[1 + i] * beta[k] for i, (term, k) in enumerate(sorted(design.term_columns.items()))
+            }
             # each row's effect of UIL: its slope, plus the interaction times the row's M~
             row_effect = to_units * row_slope
             if "treatment_x_moderator" in terms:
-                row_effect = row_effect + terms["treatment_x_moderator"] * design.moderator
+                row_effect = row_effect + terms["treatment_x_moderator"] * data["data_moderator"]
             pm.Deterministic("treatment", pt.mean(row_effect))
             for term, value in terms.items():
                 pm.Deterministic(term, value)
             pm.Deterministic("population_slope", to_units * population)
             pm.Deterministic("city_slope", to_units * city_slope, dims="city")
             if design.period_weights is not None:
-                pm.Deterministic("slope_by_period", pt.dot(design.period_weights, row_effect), dims="period_window")
-            pm.Deterministic("slope_by_uil_half", pt.dot(design.half_weights, row_effect), dims="uil_half")
+                pm.Deterministic("slope_by_period", pt.dot(data["data_period_weights"], row_effect), dims="period_window")
+            pm.Deterministic("slope_by_uil_half", pt.dot(data["data_half_weights"], row_effect), dims="uil_half")
         return model
 
-    def _sample(self, model, design: "_Design"):
+    def _sample(self, design: "_Design"):
+        """Sample the model of ``design``'s structure with ``design``'s data.
+
+        The model is built (and, for nutpie, compiled) the first time its structure is met in
+        this process; afterwards only the data are swapped in. Returns the posterior, the
+        build-and-compile and sampling times, whether a built model was reused, and the model.
+        """
+        import pymc as pm
+
+        started = time.perf_counter()
+        key = self._structure(design)
+        values = self._data(design)
+        entry = _MODELS.pop(key, None)
+        reused = entry is not None
+        if entry is None:
+            entry = _Compiled(self._model(design))
+        else:
+            # the PyMC model's own containers too: nutpie draws its initial points through it
+            with entry.model:
+                pm.set_data(values)
+        _MODELS[key] = entry  # most recently used last
+        while len(_MODELS) > _MODELS_KEEP:
+            _MODELS.pop(next(iter(_MODELS)))
         if self.sampler == "nutpie":
             import nutpie
 
-            started = time.perf_counter()
-            key = self._structure(design)
-            compiled = _COMPILED.get(key)
-            cached = compiled is not None
-            if compiled is None:
-                compiled = nutpie.compile_pymc_model(model)
-                _COMPILED[key] = compiled
-                while len(_COMPILED) > _COMPILED_KEEP:
-                    _COMPILED.pop(next(iter(_COMPILED)))
+            if entry.nutpie is None:
+                entry.nutpie = nutpie.compile_pymc_model(entry.model)
+                reused = False
+            compiled = entry.nutpie.with_data(**values) if reused else entry.nutpie
             compile_s = time.perf_counter() - started
             started = time.perf_counter()
             idata = nutpie.sample(
                 compiled, draws=self.draws, tune=self.tune, chains=self.chains, cores=self.cores, seed=self.seed,
                 target_accept=self.target_accept, progress_bar=False, save_warmup=False,
             )
-            return idata, compile_s, time.perf_counter() - started, cached
-        import pymc as pm
-
+            return idata, compile_s, time.perf_counter() - started, reused, entry.model
+        compile_s, reused = time.perf_counter() - started, False
         started = time.perf_counter()
-        with model:
+        with entry.model:
             idata = pm.sample(
                 draws=self.draws, tune=self.tune, chains=self.chains, cores=self.cores, random_seed=self.seed,
                 target_accept=self.target_accept, nuts_sampler="pymc", progressbar=False,
                 compute_convergence_checks=False,
             )
-        # PyMC compiles inside pm.sample; its time is part of the sampling time.
-        return idata, 0.0, time.perf_counter() - started, False
+        # PyMC compiles its sampler inside pm.sample: that time is part of the sampling time.
+        return idata, compile_s, time.perf_counter() - started, reused, entry.model
 
     # --- diagnostics -------------------------------------------------------------------------
     def _diagnostics(self, idata, design: "_Design", compile_s: float, sample_s: float) -> dict:
@@ -563,17 +634,6 @@ class _Design:
         self.half_labels = ["above_median", "at_or_below_median"]
         self.half_weights = _weights([high, ~high])
         return self
-
-
-    def fingerprint(self, options: str) -> str:
-        digest = hashlib.sha256(options.encode())
-        for name in sorted(vars(self)):
-            value = getattr(self, name)
-            if isinstance(value, np.ndarray):
-                digest.update(name.encode() + np.ascontiguousarray(value).tobytes() + repr(value.shape).encode())
-            else:
-                digest.update(name.encode() + repr(value).encode())
-        return digest.hexdigest()
 
 
 # --- helpers ---------------------------------------------------------------------------------
