@@ -191,3 +191,16 @@ def test_an_unknown_configuration_fails_in_one_line_and_writes_nothing(tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == ["error: study.select.configurations: unknown nope; study.configurations has dml_dummies, dml_fd, twfe"]
     assert not (tmp_path / "study").exists()
+
+
+def test_each_cell_gets_its_own_measure_of_the_moderator():
+    moderated = {"moderation": {"name": "centered"}}
+    cells = tuple(
+        Cell(name, "moderation", {**_cell(name, TWFE, **moderated).config, "moderator": {"name": name}})
+        for name in ("difi", "digital_index")
+    )
+    rows = pd.DataFrame(run_replication(3, cells, SMALL_WORLD))
+    interaction = rows[rows["term"] == "treatment_x_moderator"].set_index("configuration")
+    assert interaction.loc["difi", "estimate"] != interaction.loc["digital_index", "estimate"]
+    moderator_truth = rows[rows["term"] == "moderator"].set_index("configuration")["truth"]
+    assert pd.notna(moderator_truth["difi"]) and pd.isna(moderator_truth["digital_index"])

@@ -3,10 +3,12 @@ per coefficient (or one per failed run)."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Mapping, Sequence
 
 from framework.data.synthetic import WorldKnobs, generate_world
+from framework.data.synthetic.moderators import with_moderator
 from framework.pipeline import run
 from framework.study.calibrate import Units
 from framework.study.design import Cell
@@ -29,15 +31,18 @@ def run_replication(
     calibration) maps it onto a file's means and standard deviations, truth included.
     """
     started = time.perf_counter()
-    panel = generate_world(WorldKnobs.from_config(world), seed=seed).panel
-    if units is not None:
-        panel = units.apply(panel)
-    fingerprint = (panel, panel.sha256())
+    drawn = generate_world(WorldKnobs.from_config(world), seed=seed)
+    panels: dict[str, tuple] = {}  # one panel per measure of the moderator the cells choose
     draw_s = time.perf_counter() - started
     rows = []
     for cell in cells:
-        record = run(cell.for_draw(seed, world), panel=fingerprint).record
-        rows.extend(_rows(seed, cell, record))
+        config = cell.for_draw(seed, world)
+        measure = json.dumps(config.get("moderator"), sort_keys=True)
+        if measure not in panels:
+            panel = with_moderator(drawn, config.get("moderator"))
+            panel = units.apply(panel) if units is not None else panel
+            panels[measure] = (panel, panel.sha256())
+        rows.extend(_rows(seed, cell, run(config, panel=panels[measure]).record))
     for row in rows:
         row["draw_s"] = draw_s
     return rows
