@@ -175,3 +175,14 @@ def test_bad_config_fails_in_one_line_naming_the_key(config, key):
         build_estimator({"name": "bayes_hier", **config}, None, {}, 0)
     message = str(error.value)
     assert key in message and "\n" not in message
+
+
+def test_global_diagnosis_checks_only_parameters_without_a_city_dimension(fitted, linear_data):
+    quick = fit(linear_data, diagnose="global")
+    assert quick.diagnostics_["diagnosed"] == "global" and fitted.diagnostics_["diagnosed"] == "all"
+    posterior = quick.artifacts_["posterior"].posterior
+    for key in ("rhat_max_parameter", "ess_bulk_min_parameter", "ess_tail_min_parameter"):
+        assert "city" not in posterior[quick.diagnostics_[key].split("[")[0]].dims
+    assert quick.coefficients_ == fitted.coefficients_  # the same draws: only the checks differ
+    with pytest.raises(UserInputError, match="estimator.diagnose = 'some'"):
+        fit(linear_data, diagnose="some")

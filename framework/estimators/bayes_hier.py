@@ -75,7 +75,8 @@ Reported terms (``Coefficient`` with ``interval="credible"``: posterior mean, po
 
 Diagnostics: R-hat (rank-normalised split R-hat) and bulk/tail ESS of each term and their
 worst values over every parameter and derived quantity, divergent transitions after tuning,
-compile and sampling time. ``converged`` is false, with one line per problem in
+compile and sampling time (over the parameters without a city dimension only, with
+``diagnose=global``). ``converged`` is false, with one line per problem in
 ``warnings``, when the largest R-hat exceeds ``rhat_max`` (1.01), when any transition
 diverged, or when the smallest bulk or tail ESS is below ``ess_min`` (400). The posterior of
 the average effect by period window (when the sample has both) and by UIL half of the rows
@@ -128,8 +129,9 @@ DEFAULT_PRIORS = {
 }
 CONFIG_KEYS = (
     "name", "fe", "year_effects", "heterogeneity", "period_end", "parameterization", "priors", "sampler",
-    "draws", "tune", "chains", "cores", "target_accept", "rhat_max", "ess_min",
+    "draws", "tune", "chains", "cores", "target_accept", "rhat_max", "ess_min", "diagnose",
 )
+DIAGNOSE = ("all", "global")
 DEFAULT_PARAMETERIZATION = {"city_effects": "centered", "slopes": "noncentered"}
 DEFAULTS: dict[str, Any] = {
     "fe": "cre",
@@ -145,6 +147,7 @@ DEFAULTS: dict[str, Any] = {
     "target_accept": 0.8,
     "rhat_max": 1.01,
     "ess_min": 400,
+    "diagnose": "all",
 }
 # Built PyMC models and nutpie's compiled versions by structure (``_structure``: the model
 # options, every data array's shape and dtype, and the coordinates), kept for the process:
@@ -170,7 +173,7 @@ class BayesHierarchical(Estimator):
 
     def __init__(self, fe="cre", year_effects="fixed", heterogeneity=("period", "uil_group"), period_end=2015,
                  parameterization=None, priors=None, sampler="nutpie", draws=1500, tune=1000, chains=4,
-                 cores=None, target_accept=0.8, rhat_max=1.01, ess_min=400, seed=0):
+                 cores=None, target_accept=0.8, rhat_max=1.01, ess_min=400, diagnose="all", seed=0):
         self.fe = fe
         self.year_effects = year_effects
         self.heterogeneity = tuple(heterogeneity)
@@ -185,6 +188,7 @@ class BayesHierarchical(Estimator):
         self.target_accept = target_accept
         self.rhat_max = rhat_max
         self.ess_min = ess_min
+        self.diagnose = diagnose
         self.seed = seed
 
     # --- configuration -----------------------------------------------------------------------
@@ -246,6 +250,7 @@ class BayesHierarchical(Estimator):
             target_accept=target_accept,
             rhat_max=_positive_number(get("rhat_max"), "rhat_max"),
             ess_min=_positive_number(get("ess_min"), "ess_min", allow_zero=True),
+            diagnose=_diagnose(get("diagnose")),
             seed=_integer(seed, "seed", minimum=0, prefix=""),
         )
 
@@ -460,8 +465,12 @@ class BayesHierarchical(Estimator):
         import arviz as az
 
         posterior = idata.posterior
-        # every parameter and derived quantity (not the samplers' unconstrained copies "..__")
-        names = [name for name in posterior.data_vars if posterior[name].size > 0 and not name.endswith("__")]
+        # every parameter and derived quantity (not the samplers' unconstrained copies "..__");
+        # diagnose=global leaves out the per-city ones, which cost most of the time to check
+        names = [
+            name for name in posterior.data_vars
+            if posterior[name].size > 0 and not name.endswith("__") and (self.diagnose == "all" or "city" not in posterior[name].dims)
+        ]
         rhat = az.rhat(idata, var_names=names)
         ess_bulk = az.ess(idata, var_names=names, method="bulk")
         ess_tail = az.ess(idata, var_names=names, method="tail")
@@ -493,6 +502,7 @@ class BayesHierarchical(Estimator):
             "target_accept": self.target_accept,
             "seed": self.seed,
             "converged": not warnings,
+            "diagnosed": self.diagnose,
             "warnings": warnings,
             "rhat": {term: _scalar(rhat[term]) for term in design.terms},
             "ess_bulk": {term: _scalar(ess_bulk[term]) for term in design.terms},
@@ -746,4 +756,10 @@ def _positive_number(value, key: str, allow_zero: bool = False) -> float:
     value = float(value)
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise UserInputError(f"estimator.{key} = {value}: use a positive number")
+    return value
+
+
+def _diagnose(value: Any) -> str:
+    if value not in DIAGNOSE:
+        raise UserInputError(f"estimator.diagnose = {value!r}: use {' or '.join(DIAGNOSE)}")
     return value
