@@ -54,6 +54,7 @@ def main(cfg: DictConfig) -> None:
 
 def simulate(cfg: DictConfig, directory: Path) -> Path:
     from framework.data.load import load_file_panel
+    from framework.data.synthetic import WorldKnobs
     from framework.records.provenance import provenance
     from framework.study import StudyDesign, Thresholds, ranking, recommend, run_study, summarise, verdicts
     from framework.study.calibrate import calibrate
@@ -80,6 +81,7 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     else:
         raise UserInputError(f"data.kind = {data.kind!r}: use data=synthetic or data=file")
 
+    WorldKnobs.from_config(world)  # bad knobs stop here, before any draw
     configurations = _selected(study, "configurations")
     specs = _selected(study, "specs")
     cells = _cells(configurations, specs, list(study.get("common") or []), data_node)

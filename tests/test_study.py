@@ -204,3 +204,45 @@ def test_each_cell_gets_its_own_measure_of_the_moderator():
     assert interaction.loc["difi", "estimate"] != interaction.loc["digital_index", "estimate"]
     moderator_truth = rows[rows["term"] == "moderator"].set_index("configuration")["truth"]
     assert pd.notna(moderator_truth["difi"]) and pd.isna(moderator_truth["digital_index"])
+
+
+def test_an_impossible_draw_is_recorded_as_failed_and_the_study_goes_on(monkeypatch):
+    import framework.study.replicate as replicate
+    from framework.errors import UserInputError
+
+    real = replicate.generate_world
+
+    def sometimes(knobs, seed):
+        if seed == 8:
+            raise UserInputError("the synthetic-world knobs push UIL outside [1, 3]")
+        return real(knobs, seed=seed)
+
+    monkeypatch.setattr(replicate, "generate_world", sometimes)
+    rows = run_study(StudyDesign(3, 7, (_cell("twfe", TWFE),), SMALL_WORLD), n_jobs=1)
+    failed = rows[rows["seed"] == 8]
+    assert failed["status"].tolist() == ["failed"] and "UIL outside [1, 3]" in failed["error"].iloc[0]
+    (summary,) = summarise(rows).to_dict("records")
+    assert summary["runs"] == 3 and summary["ok"] == 2 and summary["failure_rate"] == pytest.approx(1 / 3)
+
+
+def test_a_study_calibrated_to_a_file(tmp_path):
+    world = WorldKnobs(n_cities=30, start_year=2012, end_year=2019, confounding=0.5)
+    frame = generate_world(world, seed=2).panel.frame
+    frame = frame.rename(columns={"unit": "city", "time": "year", "outcome": "gini", "treatment": "uil"})
+    frame["gini"] = 100 * frame["gini"]  # the file's own units
+    frame[["city", "year", "gini", "uil", "GDP", "DL"]].to_csv(tmp_path / "panel.csv", index=False)
+    done = _simulate(
+        "study=quick", "study.replications=2", "study.n_jobs=1", "study.select.configurations=[twfe]", "study.select.specs=[baseline]",
+        "data=file", f"data.path={tmp_path / 'panel.csv'}", "data.columns.id=city", "data.columns.time=year",
+        "data.columns.outcome=gini", "data.columns.treatment=uil", "data.columns.controls=[GDP,DL]", "study.calibration.draws=1",
+        "study.calibration.grid.confounding=[0.5,2.0]", "study.calibration.grid.treatment_noise=[0.04]", "study.calibration.grid.outcome_noise=[0.04]",
+        f"hydra.run.dir={tmp_path / 'out'}",
+    )
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "out" / "study" / "study.json").read_text())
+    knobs = meta["calibration"]["knobs"]
+    assert (knobs["n_cities"], knobs["start_year"], knobs["end_year"], knobs["confounding"]) == (30, 2012, 2019, 0.5)
+    assert meta["calibration"]["units"]["outcome_mean"] == pytest.approx(frame["gini"].mean())
+    rows = pd.read_parquet(tmp_path / "out" / "study" / "replications.parquet")
+    assert (rows["n_obs"] == 30 * 8).all()
+    assert "The world calibrated to the file" in (tmp_path / "out" / "report" / "index.html").read_text()

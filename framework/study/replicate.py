@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence
 
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.data.synthetic.moderators import with_moderator
+from framework.errors import UserInputError
 from framework.pipeline import run
 from framework.study.calibrate import Units
 from framework.study.design import Cell
@@ -31,7 +32,11 @@ def run_replication(
     calibration) maps it onto a file's means and standard deviations, truth included.
     """
     started = time.perf_counter()
-    drawn = generate_world(WorldKnobs.from_config(world), seed=seed)
+    try:
+        drawn = generate_world(WorldKnobs.from_config(world), seed=seed)
+    except UserInputError as error:  # this draw is impossible (e.g. UIL pushed outside [1, 3]); the others go on
+        failed = {"status": "failed", "error": f"drawing the world (seed {seed}): {error}", "runtime_s": None}
+        return [{**_rows(seed, cell, failed)[0], "draw_s": time.perf_counter() - started} for cell in cells]
     panels: dict[str, tuple] = {}  # one panel per measure of the moderator the cells choose
     draw_s = time.perf_counter() - started
     rows = []
