@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -21,6 +18,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from framework.coordination import plots, replication, tables
+from framework.records.folder import write_folder
 from framework.coordination.measure import (
     Indices,
     between_regions,
@@ -120,48 +118,32 @@ def _write_table(directory: Path, name: str, frame: pd.DataFrame, block) -> list
 def write_outputs(analysis: Analysis, run_dir: str | os.PathLike) -> Path:
     """Write everything into ``<run_dir>/coordination/`` atomically; returns that directory."""
     target = Path(run_dir) / OUTPUT_DIR
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=".coordination-tmp-", dir=target.parent))
-    old = None
-    try:
-        os.chmod(temp, 0o755)
-        files = []
-        analysis.indices.frame.to_csv(temp / "indices.csv", index=False)
-        analysis.within.to_csv(temp / "within.csv", index=False)
-        analysis.between.to_csv(temp / "between.csv", index=False)
-        files += ["indices.csv", "within.csv", "between.csv"]
-        frame, block = tables.table3(analysis.indices)
-        files += _write_table(temp, "table3", frame, block)
-        if len(analysis.between):
-            frame, block = tables.table4(analysis.between)
-            files += _write_table(temp, "table4", frame, block)
-        frame, block = tables.within_table(analysis.within, len(analysis.indices.subsystems))
-        files += _write_table(temp, "within_table", frame, block)
-        if analysis.indices.weights is not None:
-            files += _write_table(temp, "weights", analysis.indices.weights, tables.weights_table(analysis.indices.weights))
-        if analysis.comparison is not None:
-            files += _write_table(temp, "replication", analysis.comparison, tables.replication_table(analysis.comparison))
-        (temp / "figures").mkdir()
-        for name, png in analysis.figures.items():
-            (temp / "figures" / f"{name}.png").write_bytes(png)
-            files.append(f"figures/{name}.png")
-        (temp / SUMMARY).write_text(json.dumps({**analysis.summary, "files": files}, indent=2), encoding="utf-8")
-        if target.exists():
-            old = target.parent / f".coordination-old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-        try:
-            os.replace(temp, target)
-        except OSError:
-            if old is not None:
-                os.replace(old, target)
-                old = None
-            raise
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    write_folder(target, lambda folder: _fill(analysis, folder))
     return target
+
+
+def _fill(analysis: Analysis, temp: Path) -> None:
+    files = []
+    analysis.indices.frame.to_csv(temp / "indices.csv", index=False)
+    analysis.within.to_csv(temp / "within.csv", index=False)
+    analysis.between.to_csv(temp / "between.csv", index=False)
+    files += ["indices.csv", "within.csv", "between.csv"]
+    frame, block = tables.table3(analysis.indices)
+    files += _write_table(temp, "table3", frame, block)
+    if len(analysis.between):
+        frame, block = tables.table4(analysis.between)
+        files += _write_table(temp, "table4", frame, block)
+    frame, block = tables.within_table(analysis.within, len(analysis.indices.subsystems))
+    files += _write_table(temp, "within_table", frame, block)
+    if analysis.indices.weights is not None:
+        files += _write_table(temp, "weights", analysis.indices.weights, tables.weights_table(analysis.indices.weights))
+    if analysis.comparison is not None:
+        files += _write_table(temp, "replication", analysis.comparison, tables.replication_table(analysis.comparison))
+    (temp / "figures").mkdir()
+    for name, png in analysis.figures.items():
+        (temp / "figures" / f"{name}.png").write_bytes(png)
+        files.append(f"figures/{name}.png")
+    (temp / SUMMARY).write_text(json.dumps({**analysis.summary, "files": files}, indent=2), encoding="utf-8")
 
 
 def load_outputs(directory: Path) -> tuple[dict, Analysis]:

@@ -9,14 +9,12 @@ into place, so a failure leaves the previous report (or none), never a half-writ
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from framework.records.folder import write_folder
 from framework.report import analysis as A
 from framework.report import figures as F
 from framework.report import paper as P
@@ -52,34 +50,17 @@ def build_report(directory: str | os.PathLike) -> Path:
 
 # --- writing ------------------------------------------------------------------------------------
 def write_report(doc: Document, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=".report-tmp-", dir=target.parent))
-    old = None
-    try:
-        os.chmod(temp, 0o755)
-        (temp / "figures").mkdir()
-        (temp / "tables").mkdir()
+    def fill(folder: Path) -> None:
+        (folder / "figures").mkdir()
+        (folder / "tables").mkdir()
         for figure in doc.figures():
-            (temp / "figures" / f"{figure.name}.png").write_bytes(figure.png)
+            (folder / "figures" / f"{figure.name}.png").write_bytes(figure.png)
         for table in doc.tables():
-            (temp / "tables" / f"{table.name}.tex").write_text(to_latex_table(table), encoding="utf-8")
-        (temp / "report.md").write_text(to_markdown(doc), encoding="utf-8")
-        (temp / "index.html").write_text(to_html(doc), encoding="utf-8")
-        if target.exists():
-            old = target.parent / f".report-old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-        try:
-            os.replace(temp, target)
-        except OSError:
-            if old is not None:
-                os.replace(old, target)
-                old = None
-            raise
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            (folder / "tables" / f"{table.name}.tex").write_text(to_latex_table(table), encoding="utf-8")
+        (folder / "report.md").write_text(to_markdown(doc), encoding="utf-8")
+        (folder / "index.html").write_text(to_html(doc), encoding="utf-8")
+
+    write_folder(target, fill)
     return target / "index.html"
 
 

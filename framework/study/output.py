@@ -10,38 +10,25 @@ into place), so an interrupted study leaves the previous outputs or none:
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-import uuid
 from pathlib import Path
 
 import pandas as pd
+
+from framework.records.folder import write_folder
 
 STUDY_DIR = "study"
 SHOWN = ["rank", "configuration", "verdict", "bias", "bias_mcse", "rmse", "coverage", "coverage_mcse", "width", "sign_sig", "se_ratio", "failure_rate", "runtime_mean_s"]
 
 
 def write_study(directory: Path, rows: pd.DataFrame, ranked: pd.DataFrame, recommendation: list[str], meta: dict) -> Path:
+    def fill(folder: Path) -> None:
+        rows.to_parquet(folder / "replications.parquet", index=False)
+        ranked.to_csv(folder / "summary.csv", index=False)
+        (folder / "summary.md").write_text(summary_markdown(ranked, recommendation), encoding="utf-8")
+        (folder / "study.json").write_text(json.dumps({**meta, "recommendation": recommendation}, indent=2, default=str), encoding="utf-8")
+
     target = Path(directory) / STUDY_DIR
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=".study-tmp-", dir=target.parent))
-    try:
-        os.chmod(temp, 0o755)
-        rows.to_parquet(temp / "replications.parquet", index=False)
-        ranked.to_csv(temp / "summary.csv", index=False)
-        (temp / "summary.md").write_text(summary_markdown(ranked, recommendation), encoding="utf-8")
-        (temp / "study.json").write_text(json.dumps({**meta, "recommendation": recommendation}, indent=2, default=str), encoding="utf-8")
-        old = None
-        if target.exists():
-            old = target.parent / f".study-old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-        os.replace(temp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
+    write_folder(target, fill)
     return target
 
 
