@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: report failed: {type(error).__name__}: {first_line(error)} (run with --debug for the traceback)", file=sys.stderr)
         return 1
-    print(f"collection: {path.parent.parent / 'runs.parquet'}, {path.parent.parent / 'runs.csv'}")
+    collection = path.parent.parent / "runs.parquet"
+    if collection.exists():  # a directory of study or coordination outputs alone has no run records
+        print(f"collection: {collection}, {collection.with_suffix('.csv')}")
     print(path)
     return 0
 
