@@ -246,3 +246,11 @@ def test_a_study_calibrated_to_a_file(tmp_path):
     rows = pd.read_parquet(tmp_path / "out" / "study" / "replications.parquet")
     assert (rows["n_obs"] == 30 * 8).all()
     assert "The world calibrated to the file" in (tmp_path / "out" / "report" / "index.html").read_text()
+
+
+def test_one_draw_gives_no_bias_verdict_and_specs_keep_the_design_order():
+    rows = pd.DataFrame([{**_row(1, "a", 0.3, -0.1, 0.2, 0.4), "spec": "zeta"}, {**_row(1, "a", -0.1, -0.1, -0.2, 0.0), "spec": "alpha"}])
+    ranked = ranking(verdicts(summarise(rows)))
+    assert ranked["spec"].tolist() == ["zeta", "alpha"]
+    assert ranked.set_index("spec").loc["zeta", "verdict"] == "undercovers"  # misses the truth, bias unmeasurable
+    assert ranked.set_index("spec").loc["alpha", "verdict"] == "trust"

@@ -49,7 +49,8 @@ def verdicts(summary: pd.DataFrame, thresholds: Thresholds | None = None) -> pd.
 def _verdict(row, t: Thresholds) -> str:
     if not row.ok or row.failure_rate > t.failure_max or _missing(row.bias):
         return "fails"
-    detectable = abs(row.bias_z) > t.bias_z if not _missing(row.bias_z) else abs(row.bias) > 0
+    # one draw has no Monte Carlo SE: its bias cannot be told from noise
+    detectable = not _missing(row.bias_z) and abs(row.bias_z) > t.bias_z
     spread = row.sd_estimate if not _missing(row.sd_estimate) else 0.0
     if detectable and abs(row.bias) > t.material_bias * spread:
         return "biased"
@@ -64,10 +65,14 @@ def _missing(value) -> bool:
 
 def ranking(judged: pd.DataFrame) -> pd.DataFrame:
     """Per spec and term: configurations best first (verdict, then RMSE)."""
-    ranked = judged.assign(_order=judged["verdict"].map(ORDER), _rmse=judged["rmse"].fillna(np.inf))
-    ranked = ranked.sort_values(["spec", "term", "_order", "_rmse"], kind="stable")
-    ranked["rank"] = ranked.groupby(["spec", "term"], sort=False).cumcount() + 1
-    return ranked.drop(columns=["_order", "_rmse"]).reset_index(drop=True)
+    ranked = judged.assign(
+        _spec=pd.Categorical(judged["spec"], categories=list(dict.fromkeys(judged["spec"]))),  # the design's order
+        _order=judged["verdict"].map(ORDER),
+        _rmse=judged["rmse"].fillna(np.inf),
+    )
+    ranked = ranked.sort_values(["_spec", "term", "_order", "_rmse"], kind="stable")
+    ranked["rank"] = ranked.groupby(["_spec", "term"], sort=False, observed=True).cumcount() + 1
+    return ranked.drop(columns=["_spec", "_order", "_rmse"]).reset_index(drop=True)
 
 
 def recommend(judged: pd.DataFrame) -> list[str]:
