@@ -53,9 +53,10 @@ def main(cfg: DictConfig) -> None:
 
 
 def simulate(cfg: DictConfig, directory: Path) -> Path:
-    from framework.data.load import load_file_panel
     from framework.data.synthetic import WorldKnobs
+    from framework.pipeline import load_panel
     from framework.records.provenance import provenance
+    from framework.spec import Spec
     from framework.study import StudyDesign, Thresholds, ranking, recommend, run_study, summarise, verdicts
     from framework.study.calibrate import calibrate
     from framework.study.output import write_study
@@ -65,10 +66,9 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     study = cfg.study
     data = cfg.data
     units, calibration = None, None
+    data_sha = None
     if data.kind == "file":
-        if not data.get("path"):
-            raise UserInputError("data=file needs data.path: the file the study's world is calibrated to")
-        panel = load_file_panel(str(data.path), OmegaConf.to_container(data.columns, resolve=True), used_roles=[])
+        panel, data_sha = load_panel(OmegaConf.to_container(data, resolve=True), Spec(), int(cfg.seed))
         grid = OmegaConf.to_container(study.calibration.grid, resolve=True)
         print(f"[study] calibrating the world to {data.path} ...", flush=True)
         calibration = calibrate(panel, grid=grid, draws=int(study.calibration.draws), seed=int(cfg.seed))
@@ -109,7 +109,7 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
         "wall_s": wall_s,
         "cost_per_draw_s": rows.drop_duplicates(["seed", "configuration", "spec"]).groupby("configuration", sort=False)["runtime_s"].sum().div(design.replications).to_dict(),
         "draw_s": float(rows.drop_duplicates("seed")["draw_s"].mean()),
-        "provenance": provenance(None, int(study.first_seed)),
+        "provenance": provenance(data_sha, int(study.first_seed), str(data.path) if calibration else None),
     }
     for line in recommendation:
         print(f"[study] {line}")

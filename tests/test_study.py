@@ -243,6 +243,7 @@ def test_a_study_calibrated_to_a_file(tmp_path):
     knobs = meta["calibration"]["knobs"]
     assert (knobs["n_cities"], knobs["start_year"], knobs["end_year"], knobs["confounding"]) == (30, 2012, 2019, 0.5)
     assert meta["calibration"]["units"]["outcome_mean"] == pytest.approx(frame["gini"].mean())
+    assert len(meta["provenance"]["data_sha256"]) == 64
     rows = pd.read_parquet(tmp_path / "out" / "study" / "replications.parquet")
     assert (rows["n_obs"] == 30 * 8).all()
     assert "The world calibrated to the file" in (tmp_path / "out" / "report" / "index.html").read_text()
