@@ -33,6 +33,7 @@ import pandas as pd
 from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.errors import UserInputError
+from framework.estimators.design import time_codes, two_way_demean, unit_codes
 
 MOMENTS = ("within_share_outcome", "within_share_treatment", "corr_between", "corr_within", "corr_controls")
 FITTED_KNOBS = ("confounding", "treatment_noise", "outcome_noise")
@@ -49,7 +50,7 @@ def moments(panel: Panel) -> dict[str, float]:
         "within_share_outcome": _share(y - y_city, y),
         "within_share_treatment": _share(d - d_city, d),
         "corr_between": _corr(y.groupby(unit).mean(), d.groupby(unit).mean()),
-        "corr_within": _corr(_two_way(y, frame), _two_way(d, frame)),
+        "corr_within": _corr(*two_way_demean(np.column_stack([y, d]), unit_codes(frame), time_codes(frame)).T),
         "corr_controls": float(np.mean([abs(_corr(d, frame[c].astype(float))) for c in controls])) if controls else 0.0,
     }
 
@@ -63,12 +64,6 @@ def _corr(a: pd.Series, b: pd.Series) -> float:
     with np.errstate(invalid="ignore", divide="ignore"):  # a constant series has no correlation: 0
         value = np.corrcoef(np.asarray(a, float), np.asarray(b, float))[0, 1]
     return float(value) if np.isfinite(value) else 0.0
-
-
-def _two_way(values: pd.Series, frame: pd.DataFrame) -> pd.Series:
-    # One pass of city then year demeaning; exact on balanced panels, close on others.
-    once = values - values.groupby(frame["unit"]).transform("mean")
-    return once - once.groupby(frame["time"]).transform("mean")
 
 
 @dataclass(frozen=True)
