@@ -1,11 +1,33 @@
-"""Design-matrix helpers shared by the estimator families."""
+"""Panel transforms shared by the estimator families and the apps.
+
+Frames carry the panel's roles as columns: ``unit`` and ``time`` (see
+:class:`framework.data.panel.Panel`).
+"""
 
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 UNIT_CODE = "unit_code"
+DEMEAN_TOL = 1e-13
+
+
+def unit_codes(frame: pd.DataFrame) -> np.ndarray:
+    """Integer unit codes 0..n_units-1 (sorted by unit id), e.g. for clustering and grouping."""
+    return pd.factorize(frame["unit"], sort=True)[0]
+
+
+def time_codes(frame: pd.DataFrame) -> np.ndarray:
+    """Integer period codes 0..n_periods-1 (sorted by period)."""
+    return pd.factorize(frame["time"], sort=True)[0]
+
+
+def one_hot(values: pd.Series, prefix: str, prefix_sep: str = "_") -> pd.DataFrame:
+    """One-hot columns of ``values`` (as text), first level dropped."""
+    return pd.get_dummies(values.astype(str), prefix=prefix, prefix_sep=prefix_sep, drop_first=True, dtype=float)
 
 
 def with_dummies(frame: pd.DataFrame, covariates: list[str], by: list[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -13,33 +35,38 @@ def with_dummies(frame: pd.DataFrame, covariates: list[str], by: list[str]) -> t
     pieces = [frame]
     x_cols = list(covariates)
     for column in by:
-        dummies = pd.get_dummies(frame[column].astype(str), prefix=f"fe_{column}", drop_first=True, dtype=float)
+        dummies = one_hot(frame[column], f"fe_{column}")
         pieces.append(dummies)
         x_cols += list(dummies.columns)
     return pd.concat(pieces, axis=1), x_cols
 
 
-def unit_codes(frame: pd.DataFrame):
-    """Integer city codes 0..n_units-1 (sorted by unit id), e.g. for clustering and grouping."""
-    return pd.factorize(frame["unit"], sort=True)[0]
+def group_means(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Means of ``values`` (n,) or (n, k) within each code, one row per code."""
+    values = np.asarray(values, dtype=float)
+    counts = np.bincount(codes)
+    if values.ndim == 1:
+        return np.bincount(codes, weights=values) / counts
+    return np.column_stack([np.bincount(codes, weights=column) / counts for column in values.T])
 
 
-def time_codes(frame: pd.DataFrame):
-    """Integer period codes 0..n_periods-1 (sorted by period)."""
-    return pd.factorize(frame["time"], sort=True)[0]
+def demean(values, groupings: Sequence[np.ndarray], tol: float = DEMEAN_TOL, max_iter: int = 1_000) -> np.ndarray:
+    """``values`` (n,) or (n, k) less the effects of one or two groupings (integer codes).
 
-
-def two_way_demean(values, units, times, tol: float = 1e-13, max_iter: int = 1_000) -> np.ndarray:
-    """``values`` (n,) or (n, k) with city and year effects partialled out, exact in unbalanced panels.
-
-    ``units`` and ``times`` are integer codes. Alternating projections (demean by city, then
-    by year, until the means vanish); a panel that does not converge falls back to least
-    squares on the city and year dummies.
+    One grouping: less its group means, exact in one pass. Two (units and periods): exact in
+    unbalanced panels by alternating projections (demean by the first, then by the second,
+    until the means vanish); a panel that does not converge falls back to least squares on
+    the dummies.
     """
     raw = np.asarray(values, dtype=float)
     flat = raw.ndim == 1
     out = raw.reshape(len(raw), -1).copy()
-    codes = [np.asarray(units), np.asarray(times)]
+    codes = [np.asarray(code) for code in groupings]
+    if not codes:
+        return out.ravel() if flat else out
+    if len(codes) == 1:
+        out -= group_means(out, codes[0])[codes[0]]
+        return out.ravel() if flat else out
     counts = [np.maximum(np.bincount(code), 1).astype(float) for code in codes]
     scale = max(1.0, float(np.abs(out).max(initial=0.0)))
     for _ in range(max_iter):
@@ -56,3 +83,28 @@ def two_way_demean(values, units, times, tol: float = 1e-13, max_iter: int = 1_0
     matrix = raw.reshape(len(raw), -1)
     out = matrix - effects @ np.linalg.lstsq(effects, matrix, rcond=None)[0]
     return out.ravel() if flat else out
+
+
+def two_way_demean(values, units, times, tol: float = DEMEAN_TOL, max_iter: int = 1_000) -> np.ndarray:
+    """``values`` with unit and period effects partialled out, exact in unbalanced panels."""
+    return demean(values, [units, times], tol=tol, max_iter=max_iter)
+
+
+def within_constant(frame: pd.DataFrame, column: str, by: str, tol: float) -> bool:
+    """Whether ``column`` takes one value within every group of ``by`` (up to ``tol`` x its scale)."""
+    values = frame[column].astype(float)
+    grouped = values.groupby(frame[by].to_numpy())
+    spread = (grouped.max() - grouped.min()).to_numpy()
+    scale = max(1.0, float(values.abs().max()))
+    return bool(np.all(spread <= tol * scale))
+
+
+def adjacent_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows (of a frame sorted by unit and time) whose unit has a row in the preceding period.
+
+    The preceding period is the previous of the distinct periods in the sample, as in
+    linearmodels' first differences: a unit's first row and the row after a gap have none.
+    """
+    periods = np.sort(frame["time"].unique())
+    position = pd.Series(np.searchsorted(periods, frame["time"].to_numpy()), index=frame.index)
+    return ((position - position.groupby(frame["unit"].to_numpy()).shift(1)) == 1).to_numpy()

@@ -10,16 +10,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 PACKAGES = (
-    "doubleml",
-    "scikit-learn",
-    "lightgbm",
-    "xgboost-cpu",
+    "gini-uil-framework",
     "numpy",
     "pandas",
     "scipy",
+    "scikit-learn",
+    "lightgbm",
+    "xgboost-cpu",
     "hydra-core",
-    "gini-uil-framework",
 )
+"""Named in every record; each family adds the packages it declares (``Estimator.packages``)."""
 
 
 @lru_cache(maxsize=1)
@@ -37,9 +37,9 @@ def _git_commit() -> str | None:
     return f"{commit}+dirty" if dirty else commit
 
 
-def _packages() -> dict[str, str | None]:
+def _packages(extra: tuple[str, ...] = ()) -> dict[str, str | None]:
     found = {}
-    for name in PACKAGES:
+    for name in dict.fromkeys((*PACKAGES, *extra)):
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -47,13 +47,15 @@ def _packages() -> dict[str, str | None]:
     return found
 
 
-def provenance(data_sha256: str | None, seed: int, data_source: str | None = None) -> dict:
+def provenance(data_sha256: str | None, seed: int, data_source: str | None = None,
+               packages: tuple[str, ...] = ()) -> dict:
+    """Where a record came from; ``packages`` are the run's family's own (its ``packages``)."""
     return {
         "data_sha256": data_sha256,
         "data_source": data_source,
         "seed": seed,
         "git_commit": _git_commit(),
         "python": platform.python_version(),
-        "packages": _packages(),
+        "packages": _packages(tuple(packages)),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

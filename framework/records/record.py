@@ -1,20 +1,25 @@
-"""The ``result.json`` record of DESIGN.md, and its atomic write."""
+"""The ``result.json`` record of one run (its fields: README, "What a run writes"), written atomically."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from framework.io import write_text_atomic
+
 RECORD_NAME = "result.json"
+SCHEMA_VERSION = 2
+"""2: ``schema_version`` itself, the family's packages in the provenance. Records without it are
+version 1 and read the same way."""
 
 
 def ok_record(*, estimator: str, spec: dict, config: dict, n_obs: int, n_units: int, coefficients: list[dict],
               diagnostics: dict, runtime_s: float, provenance: dict, **extra: Any) -> dict:
     return {
+        "schema_version": SCHEMA_VERSION,
         "status": "ok",
         "error": None,
         "estimator": estimator,
@@ -33,6 +38,7 @@ def ok_record(*, estimator: str, spec: dict, config: dict, n_obs: int, n_units: 
 def failed_record(*, estimator: str | None, config: dict, error: str, runtime_s: float, provenance: dict,
                   spec: dict | None = None) -> dict:
     return {
+        "schema_version": SCHEMA_VERSION,
         "status": "failed",
         "error": " ".join(error.split()),
         "estimator": estimator,
@@ -47,16 +53,16 @@ def failed_record(*, estimator: str | None, config: dict, error: str, runtime_s:
     }
 
 
-def _clean(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """JSON has no NaN or infinity: write them as null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # NumPy scalars
-        return _clean(value.item())
+        return json_ready(value.item())
     return value
 
 
@@ -85,22 +91,8 @@ def write_artifacts(artifacts: dict[str, Any], directory: str | os.PathLike) -> 
 
 def write_record(record: dict, directory: str | os.PathLike) -> Path:
     """Write ``record`` to ``directory/result.json`` atomically (temp file, then rename)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / RECORD_NAME
-    text = json.dumps(_clean(record), indent=2, allow_nan=False)
-    handle, temp = tempfile.mkstemp(prefix=".result.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    text = json.dumps(json_ready(record), indent=2, allow_nan=False)
+    return write_text_atomic(Path(directory) / RECORD_NAME, text + "\n")
 
 
 def finished_record(directory: str | os.PathLike, config: dict) -> dict | None:
@@ -114,6 +106,6 @@ def finished_record(directory: str | os.PathLike, config: dict) -> dict | None:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if record.get("status") == "ok" and record.get("config") == _clean(json.loads(json.dumps(config))):
+    if record.get("status") == "ok" and record.get("config") == json_ready(json.loads(json.dumps(config))):
         return record
     return None

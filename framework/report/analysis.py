@@ -2,7 +2,7 @@
 
 Everything here works on the table of :func:`framework.report.collect.collect` (one row per
 run and term, one row per failed run) and returns plain data; the wording and layout live in
-:mod:`framework.report.build`.
+:mod:`framework.report.sections`.
 
 Conventions (``docs/REPORT.md``):
 
@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from framework.numerics.evaluation import against_truth
+from framework.report.columns import paper_columns
 from framework.report.text import DAGGER, is_missing, number, significant, stars
 
 # Columns collect() documents; a collection of unreadable records alone may lack most of them.
@@ -250,19 +253,61 @@ class Hypothesis:
         return "; ".join(f"{p.name}: {p.spec}" for p in self.parts)
 
 
-HYPOTHESES = (
-    Hypothesis("H1", "Industrial structure upgrading (UIL) reduces intracity disparity (the night-light Gini).",
-               (Part("baseline", "treatment", -1),)),
-    Hypothesis("H2", "The effect is positive in 2011\u20132015 (infrastructure period) and negative in 2016\u20132021.",
-               (Part("2011\u20132015", "treatment", +1, window=("infra_2011_2015", "2011-2015")),
-                Part("2016\u20132021", "treatment", -1, window=("rapid_2016_2021", "2016-2021")))),
-    Hypothesis("H3", "The effect is negative for high-UIL cities and positive for low-UIL ones.",
-               (Part("high UIL", "treatment", -1, sample="high_uil"), Part("low UIL", "treatment", +1, sample="low_uil"))),
-    Hypothesis("H4", "Digitalisation (DIFI) strengthens the negative effect: a negative UIL\u00d7DIFI interaction.",
-               (Part("DIFI mean-centred", "treatment_x_moderator", -1, moderation=("centered",)),
-                Part("DIFI normalised", "treatment_x_moderator", -1, moderation=("normalized",))),
-               require_all=False),
+@dataclass(frozen=True)
+class Claim:
+    """A hypothesis in words, and for each of its parts the paper column (``conf/column/<id>``)
+    and term it rests on: the part's spec and the paper's sign are that column's."""
+
+    id: str
+    claim: str
+    parts: tuple  # (part name, column id, term)
+    require_all: bool = True
+
+
+CLAIMS = (
+    Claim("H1", "Industrial structure upgrading (UIL) reduces intracity disparity (the night-light Gini).",
+          (("baseline", "t2c2", "treatment"),)),
+    Claim("H2", "The effect is positive in 2011\u20132015 (infrastructure period) and negative in 2016\u20132021.",
+          (("2011\u20132015", "t5c1", "treatment"), ("2016\u20132021", "t5c2", "treatment"))),
+    Claim("H3", "The effect is negative for high-UIL cities and positive for low-UIL ones.",
+          (("high UIL", "t5c3", "treatment"), ("low UIL", "t5c4", "treatment"))),
+    Claim("H4", "Digitalisation (DIFI) strengthens the negative effect: a negative UIL\u00d7DIFI interaction.",
+          (("DIFI mean-centred", "t6c1", "treatment_x_moderator"), ("DIFI normalised", "t6c2", "treatment_x_moderator")),
+          require_all=False),
 )
+
+
+def part_of_column(name: str, term: str, column: Mapping[str, Any]) -> Part | None:
+    """The part that rests on ``term`` of a paper column (an entry of
+    :func:`framework.report.columns.paper_columns`): its window (by name and, for a window
+    with years, ``start-end``), sample, controls and moderation, and the sign of the published
+    estimate. None when the column publishes no estimate of the term."""
+    estimate = ((column.get("published") or {}).get(term) or {}).get("estimate")
+    if is_missing(estimate) or float(estimate) == 0:
+        return None
+    window = (column["window"],)
+    if column.get("window_start") is not None and column.get("window_end") is not None:
+        window += (f"{column['window_start']}-{column['window_end']}",)
+    return Part(name, term, -1 if float(estimate) < 0 else +1, window=window, sample=column["sample"],
+                moderation=(column["moderation"],), controls=column["controls"])
+
+
+def hypotheses(columns: Mapping[str, Mapping[str, Any]]) -> tuple[Hypothesis, ...]:
+    """:data:`CLAIMS` made concrete from the paper's columns (``paper_columns()``). A claim
+    whose column is missing (or publishes no estimate of its term) is left out."""
+    out = []
+    for claim in CLAIMS:
+        parts = [part_of_column(name, term, columns[cid]) if cid in columns else None for name, cid, term in claim.parts]
+        if all(parts):
+            out.append(Hypothesis(claim.id, claim.claim, tuple(parts), claim.require_all))
+    return tuple(out)
+
+
+def __getattr__(name: str):
+    # HYPOTHESES: the paper's hypotheses from the column configs, composed on first use
+    if name == "HYPOTHESES":
+        return hypotheses(paper_columns())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -437,21 +482,9 @@ def truth_metrics(df: pd.DataFrame, term: str | None = "treatment", by: str = "m
         rows = rows[rows["term"] == term]
     out = []
     for key, sel in rows.groupby(by if isinstance(by, list) else [by], sort=False):
-        error = sel["estimate"] - sel["truth"]
-        has_ci = sel["ci_low"].notna() & sel["ci_high"].notna()
-        covered = (sel["ci_low"] <= sel["truth"]) & (sel["truth"] <= sel["ci_high"])
-        sign_right = np.sign(sel["estimate"]) == np.sign(sel["truth"])
+        errors = against_truth(sel["estimate"], sel["truth"], sel["ci_low"], sel["ci_high"])
         record = dict(zip(by if isinstance(by, list) else [by], key))
-        record.update({
-            "n": len(sel),
-            "bias": float(error.mean()),
-            "mean_abs_bias": float(error.abs().mean()),
-            "rmse": float(math.sqrt((error**2).mean())),
-            "coverage": float(covered[has_ci].mean()) if has_ci.any() else float("nan"),
-            "n_intervals": int(has_ci.sum()),
-            "width": float((sel["ci_high"] - sel["ci_low"])[has_ci].mean()) if has_ci.any() else float("nan"),
-            "sign_right": float(sign_right.mean()),
-        })
+        record.update({key: errors[key] for key in ("n", "bias", "mean_abs_bias", "rmse", "coverage", "n_intervals", "width", "sign_right")})
         out.append(record)
     result = pd.DataFrame(out)
     if result.empty:

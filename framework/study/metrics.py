@@ -1,13 +1,9 @@
 """How well each configuration recovers the truth, per spec and term, over the replications.
 
-For the runs of one (configuration, spec, term) that finished with a truth, with errors
-``e_r = estimate_r - truth_r`` (the truth is that draw's own, so it may vary by draw):
+For the runs of one (configuration, spec, term) that finished with a truth (the truth is that
+draw's own, so it may vary by draw): bias and its Monte Carlo SE, RMSE, coverage and its
+Monte Carlo SE, width and sign_sig as :mod:`framework.numerics.evaluation` defines them, and
 
-    bias       mean(e)                      Monte Carlo SE  sd(e) / sqrt(R)
-    RMSE       sqrt(mean(e^2))
-    coverage   share of 95 % intervals holding truth_r   MC SE  sqrt(c (1 - c) / R)
-    width      mean(ci_high - ci_low)
-    sign_sig   share whose interval excludes 0 on the side of truth_r's sign
     se_ratio   mean(std_error) / sd(estimate): below 1, the SEs are too small
     failure    failed runs / all runs of the configuration on that spec
 
@@ -18,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from framework.numerics.evaluation import against_truth
 
 GROUP = ["configuration", "spec", "term"]
 COLUMNS = [
@@ -64,22 +62,8 @@ def _measures(group: pd.DataFrame) -> dict:
     measures["se_ratio"] = measures["se_mean"] / measures["sd_estimate"] if measures["sd_estimate"] > 0 else np.nan
     if not known.any():
         return measures
-    e, t = estimate[known] - truth[known], truth[known]
-    low, high = group["ci_low"].to_numpy(float)[known], group["ci_high"].to_numpy(float)[known]
-    n = e.size
-    covered = (low <= t) & (t <= high)
-    coverage = float(covered.mean())
-    right_side = np.where(t < 0, high < 0, low > 0)
-    measures.update(
-        truth_mean=float(t.mean()),
-        bias=float(e.mean()),
-        bias_mcse=float(np.std(e, ddof=1) / np.sqrt(n)) if n > 1 else np.nan,
-        rmse=float(np.sqrt(np.mean(e**2))),
-        coverage=coverage,
-        coverage_mcse=float(np.sqrt(coverage * (1.0 - coverage) / n)),
-        width=float(np.mean(high - low)),
-        sign_sig=float(right_side.mean()),
-    )
+    errors = against_truth(estimate, truth, group["ci_low"], group["ci_high"])
+    measures.update({key: errors[key] for key in ("truth_mean", "bias", "bias_mcse", "rmse", "coverage", "coverage_mcse", "width", "sign_sig")})
     return measures
 
 
