@@ -1,67 +1,88 @@
-"""What every estimator family shares: the scikit-learn shape and the coefficient record.
+"""The estimator contract: everything a family must or may provide, in one class.
 
-An estimator takes its settings in ``__init__``, learns from a prepared
-:class:`~framework.spec.SpecData` in ``fit`` (which returns ``self``), and leaves its results
-in trailing-underscore attributes: ``coefficients_`` (one :class:`Coefficient` per term of
-``data.terms``) and ``diagnostics_`` (a JSON-ready dict), and optionally ``artifacts_`` (name -> object the
-runner saves beside the record, e.g. the posterior as ArviZ ``InferenceData``). It never
-reads files or writes output.
+A family is a subclass of :class:`Estimator` in the scikit-learn shape:
+
+* class attributes that describe it -- ``name`` (``estimator=<name>``), ``description``,
+  ``fe_choices`` (the ``estimator.fe`` values it accepts; empty: it has no ``fe``),
+  ``settings`` (every ``estimator.*`` key it reads besides ``name``), ``uses_learner``
+  (whether the ``learner`` group feeds it), ``packages`` (the distributions it relies on,
+  whose versions every record's provenance names);
+* ``from_config(config, learner, split, seed)`` (required): the family built from its
+  ``estimator`` node, the ``learner`` node, the ``split`` node and the run's seed, after
+  :meth:`Estimator.check_config` has rejected unknown keys and ``fe`` choices the same way
+  for every family;
+* ``fit(data)`` (required): learn from a prepared :class:`~framework.spec.SpecData` -- which
+  carries no truth -- and return ``self``, leaving ``coefficients_`` (one
+  :class:`Coefficient` per term of ``data.terms``, optionally more), ``diagnostics_`` (a
+  JSON-ready dict) and optionally ``artifacts_`` (name -> object saved beside the record,
+  e.g. the posterior as ArviZ ``InferenceData``);
+* ``use_nuisance_cache(cache)`` (optional hook): families that cross-fit learners may take
+  the run's :class:`~framework.cache.NuisanceCache`; the default ignores it.
+
+An estimator never reads files, parses the command line or writes output.
+:func:`framework.testing.check_estimator` checks a class against this contract.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from abc import ABC, abstractmethod
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping
 
 from framework.errors import UserInputError
+from framework.numerics.inference import NORMAL_975, Coefficient
+from framework.settings import reject_unknown
+from framework.spec import SpecData
 
 FE_CHOICES = ("dummies", "within", "fd", "cre", "none")
-NORMAL_975 = 1.959963984540054
+"""Every ``estimator.fe`` value a built-in family knows; each family accepts its own subset."""
+
+__all__ = ["Coefficient", "Estimator", "FE_CHOICES", "NORMAL_975"]
 
 
-@dataclass(frozen=True)
-class Coefficient:
-    term: str
-    estimate: float
-    std_error: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    interval: str = "confidence"
+class Estimator(ABC):
+    """Base class of every estimator family (see the module docstring for the contract)."""
+
+    name: ClassVar[str] = "estimator"
+    description: ClassVar[str] = ""
+    fe_choices: ClassVar[tuple[str, ...]] = ()
+    fe_notes: ClassVar[Mapping[str, str]] = {}
+    """Why a known ``fe`` value is refused, added to the error line (e.g. ``fd`` for the forest)."""
+    settings: ClassVar[tuple[str, ...]] = ()
+    uses_learner: ClassVar[bool] = False
+    packages: ClassVar[tuple[str, ...]] = ()
+
+    coefficients_: list[Coefficient]
+    diagnostics_: dict
+    artifacts_: Mapping[str, Any] = MappingProxyType({})
+    """None unless ``fit`` sets its own."""
 
     @classmethod
-    def normal(cls, term: str, estimate: float, std_error: float, interval: str = "confidence") -> "Coefficient":
-        """A 95 % interval and two-sided p-value from a normal approximation."""
-        z = estimate / std_error if std_error > 0 else math.inf
-        half = NORMAL_975 * std_error
-        p_value = math.erfc(abs(z) / math.sqrt(2.0))
-        return cls(term, float(estimate), float(std_error), float(estimate - half), float(estimate + half), float(p_value), interval)
+    def check_config(cls, config: Mapping[str, Any] | None) -> dict:
+        """The ``estimator`` node as a dict, with unknown keys and unaccepted ``fe`` choices
+        refused in one line."""
+        config = dict(config or {})
+        reject_unknown(config, cls.settings, cls.name)
+        if "fe" in config and cls.fe_choices and config["fe"] not in cls.fe_choices:
+            note = cls.fe_notes.get(config["fe"])
+            reason = f" ({note})" if note else ""
+            raise UserInputError(
+                f"estimator.fe = {config['fe']!r} is not accepted by {cls.name}{reason}: use one of {', '.join(cls.fe_choices)}"
+            )
+        return config
 
-    def to_record(self, truth: float | None) -> dict:
-        return {**asdict(self), "truth": truth}
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: Mapping[str, Any], learner: Mapping[str, Any] | None,
+                    split: Mapping[str, Any] | None, seed: int) -> "Estimator":
+        """The family with its settings from config (called after :meth:`check_config`)."""
 
+    @abstractmethod
+    def fit(self, data: SpecData) -> "Estimator":
+        """Learn from ``data``; set ``coefficients_`` and ``diagnostics_``; return ``self``."""
 
-def cross_fitting(split: Mapping[str, Any] | None) -> tuple[int, int]:
-    """``split.folds`` and ``split.n_rep``, checked: at least 2 folds and 1 repetition."""
-    split = split or {}
-    try:
-        folds, n_rep = int(split.get("folds", 5)), int(split.get("n_rep", 1))
-    except (TypeError, ValueError):
-        raise UserInputError(f"split.folds = {split.get('folds')!r}, split.n_rep = {split.get('n_rep')!r}: give whole numbers") from None
-    if folds < 2 or n_rep < 1:
-        raise UserInputError(f"split.folds = {folds}, split.n_rep = {n_rep}: need at least 2 folds and 1 repetition")
-    return folds, n_rep
-
-
-class Estimator:
-    """Base class: subclasses set ``name`` and implement ``fit``."""
-
-    name: str = "estimator"
-    description: str = ""
-
-    def fit(self, data) -> "Estimator":  # pragma: no cover - interface
-        raise NotImplementedError
+    def use_nuisance_cache(self, cache) -> None:
+        """Hand the run's nuisance cache to a family that cross-fits learners (default: unused)."""
 
     def get_params(self) -> dict:
         return {key: value for key, value in vars(self).items() if not key.endswith("_")}

@@ -35,11 +35,12 @@ from sklearn.metrics import root_mean_squared_error
 
 from framework.cache.nuisance import fingerprint, learner_identity
 from framework.errors import UserInputError
-from framework.estimators.base import FE_CHOICES, Coefficient, Estimator, cross_fitting
-from framework.estimators.clustered import clustered_standard_errors
-from framework.estimators.design import UNIT_CODE, unit_codes, with_dummies
+from framework.estimators.base import FE_CHOICES, Estimator
 from framework.estimators.registry import register
 from framework.learners import build_learner
+from framework.numerics.inference import NORMAL_975, Coefficient, score_variance
+from framework.numerics.transforms import UNIT_CODE, unit_codes, with_dummies
+from framework.settings import choice, cross_fitting
 
 PANEL_APPROACHES = {"within": "wg_approx", "fd": "fd_exact", "cre": "cre_general"}
 CRE_VARIANTS = {"general": "cre_general", "normal": "cre_normal"}
@@ -52,6 +53,10 @@ LEARNER_DEPENDS = {"ml_g": ("ml_l", "ml_m")}
 class DoubleMLEstimator(Estimator):
     name = "dml"
     description = "Double machine learning, partially linear model (DoubleML; the paper's eq. 3-8)"
+    fe_choices = FE_CHOICES
+    settings = ("fe", "cre", "score")
+    uses_learner = True
+    packages = ("doubleml", "scikit-learn")
 
     def __init__(self, learner, fe="within", folds=5, n_rep=1, score="partialling out", cre="general", seed=0,
                  nuisance_cache=None):
@@ -68,22 +73,20 @@ class DoubleMLEstimator(Estimator):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], learner, split: Mapping[str, Any], seed: int) -> "DoubleMLEstimator":
-        fe = config.get("fe", "within")
-        if fe not in FE_CHOICES:
-            raise UserInputError(f"estimator.fe = {fe!r}: use one of {', '.join(FE_CHOICES)}")
-        cre = config.get("cre", "general")
-        if cre not in CRE_VARIANTS:
-            raise UserInputError(f"estimator.cre = {cre!r}: use one of {', '.join(CRE_VARIANTS)}")
+        cre = choice(config.get("cre", "general"), "estimator.cre", CRE_VARIANTS)
         folds, n_rep = cross_fitting(split)
         return cls(
             learner=build_learner(learner, seed),
-            fe=fe,
+            fe=config.get("fe", "within"),
             folds=folds,
             n_rep=n_rep,
             score=config.get("score", "partialling out"),
             cre=cre,
             seed=seed,
         )
+
+    def use_nuisance_cache(self, cache) -> None:
+        self.nuisance_cache = cache
 
     def fit(self, data) -> "DoubleMLEstimator":
         terms = list(data.terms)
@@ -239,3 +242,23 @@ def _nuisance_rmse(model, targets: dict) -> dict[str, float]:
     except Exception:  # evaluation is a diagnostic; never fail a run over it
         return {}
     return out
+
+
+def clustered_standard_errors(model, clusters: np.ndarray) -> np.ndarray:
+    """City-clustered SEs from a fitted DoubleML model's own scores.
+
+    DoubleML clusters standard errors only when it also draws folds by cluster; with the
+    paper's city dummies, folds must split rows at random (a held-out city's dummy would
+    otherwise never be learnt). Each repetition's variance is the CR0 sandwich of the linear
+    score (:func:`framework.numerics.inference.score_variance`); repetitions are aggregated as
+    DoubleML does: theta~ = median_r theta_r and se = (median_r(theta_r + z se_r) - theta~) / z,
+    z the normal 97.5 % quantile.
+    """
+    psi = np.asarray(model.psi)  # (n_obs, n_rep, n_coefs)
+    psi_a = np.asarray(model.psi_elements["psi_a"])
+    all_coef = np.asarray(model.all_coef)  # (n_coefs, n_rep)
+    _, n_rep, n_coefs = psi.shape
+    codes = pd.factorize(clusters)[0]
+    variances = np.array([[score_variance(psi[:, r, k], psi_a[:, r, k], codes) for r in range(n_rep)] for k in range(n_coefs)])
+    upper = np.median(all_coef + NORMAL_975 * np.sqrt(variances), axis=1)
+    return (upper - np.median(all_coef, axis=1)) / NORMAL_975

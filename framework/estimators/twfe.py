@@ -57,16 +57,17 @@ import pandas as pd
 from linearmodels import FirstDifferenceOLS, PanelOLS, PooledOLS
 
 from framework.errors import UserInputError, first_line
-from framework.estimators.base import FE_CHOICES, Coefficient, Estimator
-from framework.estimators.design import time_codes, two_way_demean, unit_codes
+from framework.estimators.base import FE_CHOICES, Estimator
 from framework.estimators.registry import register
+from framework.numerics.inference import Coefficient
+from framework.numerics.transforms import adjacent_rows, one_hot, time_codes, two_way_demean, unit_codes, within_constant
+from framework.settings import choice, flag
 
 COV_TYPES = {
     "clustered": "clustered by city",
     "robust": "heteroskedasticity-robust (White)",
     "unadjusted": "homoskedastic",
 }
-SETTINGS = ("name", "fe", "cov_type", "debiased", "group_debias")
 CONST = "_const"
 YEAR_PREFIX = "_year_"
 CITY_PREFIX = "_city_"
@@ -91,6 +92,9 @@ class TwoWayFixedEffects(Estimator):
 
     name = "twfe"
     description = "OLS with city and year fixed effects, SEs clustered by city (linearmodels): the reference"
+    fe_choices = FE_CHOICES
+    settings = ("fe", "cov_type", "debiased", "group_debias")
+    packages = ("linearmodels",)
 
     def __init__(self, fe: str = "within", cov_type: str = "clustered", debiased: bool = True, group_debias: bool = True):
         self.fe = fe
@@ -101,30 +105,17 @@ class TwoWayFixedEffects(Estimator):
     @classmethod
     def from_config(cls, config: Mapping[str, Any], learner=None, split=None, seed: int = 0) -> "TwoWayFixedEffects":
         """Settings from the ``estimator`` config node; ``learner``, ``split`` and ``seed`` are unused."""
-        config = dict(config or {})
-        unknown = sorted(set(config) - set(SETTINGS))
-        if unknown:
-            raise UserInputError(f"estimator.{unknown[0]}: not a setting of twfe; use {', '.join(SETTINGS[1:])}")
-        fe = config.get("fe", "within")
-        if fe not in FE_CHOICES:
-            raise UserInputError(f"estimator.fe = {fe!r}: use one of {', '.join(FE_CHOICES)}")
-        cov_type = config.get("cov_type", "clustered")
-        if cov_type not in COV_TYPES:
-            raise UserInputError(f"estimator.cov_type = {cov_type!r}: use one of {', '.join(COV_TYPES)}")
-        flags = {}
-        for key in ("debiased", "group_debias"):
-            value = config.get(key, True)
-            if not isinstance(value, bool):
-                raise UserInputError(f"estimator.{key} = {value!r}: use true or false")
-            flags[key] = value
-        return cls(fe=fe, cov_type=cov_type, **flags)
+        return cls(
+            fe=config.get("fe", "within"),
+            cov_type=choice(config.get("cov_type", "clustered"), "estimator.cov_type", COV_TYPES),
+            debiased=flag(config.get("debiased", True), "estimator.debiased"),
+            group_debias=flag(config.get("group_debias", True), "estimator.group_debias"),
+        )
 
     # --- fitting -------------------------------------------------------------------------------
     def fit(self, data) -> "TwoWayFixedEffects":
-        if self.fe not in FE_CHOICES:
-            raise UserInputError(f"estimator.fe = {self.fe!r}: use one of {', '.join(FE_CHOICES)}")
-        if self.cov_type not in COV_TYPES:
-            raise UserInputError(f"estimator.cov_type = {self.cov_type!r}: use one of {', '.join(COV_TYPES)}")
+        choice(self.fe, "estimator.fe", FE_CHOICES)
+        choice(self.cov_type, "estimator.cov_type", COV_TYPES)
         terms = list(data.terms)
         term_cols = [data.terms[t] for t in terms]
         frame = data.frame.sort_values(["unit", "time"]).reset_index(drop=True)
@@ -229,7 +220,7 @@ class TwoWayFixedEffects(Estimator):
 
     def _fit_cre(self, frame: pd.DataFrame, indexed: pd.DataFrame, regressors: list[str]):
         years = _dummies(indexed, "time", YEAR_PREFIX)
-        varying = [c for c in regressors if not _within_constant(frame, c, "unit")]
+        varying = [c for c in regressors if not within_constant(frame, c, "unit", _TOL)]
         base = _with_constant(indexed[regressors]).join(years)
         means = pd.concat([indexed[varying], years], axis=1).groupby(level="unit").transform("mean")
         means.columns = [f"{c}{MEAN_SUFFIX}" for c in means.columns]
@@ -262,19 +253,11 @@ def _absorbed(frame: pd.DataFrame, column: str, fe: str) -> str | None:
     scale = max(1.0, float(np.max(np.abs(values)))) if len(values) else 1.0
     if np.ptp(values) <= _TOL * scale:
         return "constant"
-    if fe in ("within", "dummies", "fd") and _within_constant(frame, column, "unit"):
+    if fe in ("within", "dummies", "fd") and within_constant(frame, column, "unit", _TOL):
         return "constant within every city (time-invariant): absorbed by the city effects"
-    if fe != "none" and _within_constant(frame, column, "time"):
+    if fe != "none" and within_constant(frame, column, "time", _TOL):
         return "the same for every city in each year: absorbed by the year effects"
     return None
-
-
-def _within_constant(frame: pd.DataFrame, column: str, by: str) -> bool:
-    values = frame[column].astype(float)
-    grouped = values.groupby(frame[by].to_numpy())
-    spread = (grouped.max() - grouped.min()).to_numpy()
-    scale = max(1.0, float(values.abs().max()))
-    return bool(np.all(spread <= _TOL * scale))
 
 
 def _with_constant(frame: pd.DataFrame) -> pd.DataFrame:
@@ -283,23 +266,11 @@ def _with_constant(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _dummies(indexed: pd.DataFrame, level: str, prefix: str) -> pd.DataFrame:
     """One-hot columns of an index level, first level dropped."""
-    values = pd.Series(indexed.index.get_level_values(level), index=indexed.index)
-    return pd.get_dummies(values.astype(str), prefix=prefix, prefix_sep="", drop_first=True, dtype=float)
+    return one_hot(pd.Series(indexed.index.get_level_values(level), index=indexed.index), prefix, prefix_sep="")
 
 
 def _n_effects(frame: pd.DataFrame) -> int:
     return int(frame["unit"].nunique() + frame["time"].nunique() - 1)
-
-
-def adjacent_rows(frame: pd.DataFrame) -> np.ndarray:
-    """Rows (of a frame sorted by unit and time) whose city has a row in the preceding period.
-
-    The preceding period is the previous of the distinct periods in the sample, as in
-    linearmodels' first differences: a city's first row and the row after a gap have none.
-    """
-    periods = np.sort(frame["time"].unique())
-    position = pd.Series(np.searchsorted(periods, frame["time"].to_numpy()), index=frame.index)
-    return ((position - position.groupby(frame["unit"].to_numpy()).shift(1)) == 1).to_numpy()
 
 
 def _independent_columns(base: pd.DataFrame, candidates: pd.DataFrame) -> list[str]:

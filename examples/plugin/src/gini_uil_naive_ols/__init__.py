@@ -17,12 +17,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from framework.errors import UserInputError
-from framework.estimators.base import Coefficient, Estimator
+from framework.estimators import Coefficient, Estimator
 
 __all__ = ["NaiveOLS"]
 __version__ = "0.1"
-
-SETTINGS = ("name", "fe")
 
 
 class NaiveOLS(Estimator):
@@ -30,21 +28,19 @@ class NaiveOLS(Estimator):
 
     name = "naive_ols"
     description = "Pooled OLS, no city or year effects, HC1 SEs: a deliberately naive baseline (plugin)"
+    fe_choices = ("none",)
+    fe_notes = {fe: "it has no city or year effects; use estimator=twfe for them" for fe in ("dummies", "within", "fd", "cre")}
+    settings = ("fe",)
+    packages = ("numpy",)
 
     def __init__(self, fe: str = "none"):
         self.fe = fe
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], learner=None, split=None, seed: int = 0) -> "NaiveOLS":
-        """Settings from the ``estimator`` config node; learner, split and seed are unused."""
-        config = dict(config or {})
-        unknown = sorted(set(config) - set(SETTINGS))
-        if unknown:
-            raise UserInputError(f"estimator.{unknown[0]}: not a setting of naive_ols; use {', '.join(SETTINGS[1:])}")
-        fe = config.get("fe", "none")
-        if fe != "none":
-            raise UserInputError(f"estimator.fe = {fe!r}: naive_ols has no city or year effects; use none (or estimator=twfe)")
-        return cls(fe=fe)
+        """Settings from the ``estimator`` config node (already checked against ``settings`` and
+        ``fe_choices`` by ``Estimator.check_config``); learner, split and seed are unused."""
+        return cls(fe=config.get("fe", "none"))
 
     def fit(self, data) -> "NaiveOLS":
         frame = data.frame
