@@ -34,10 +34,10 @@ def main(cfg: DictConfig) -> None:
         print(_summary(done))
         print(f"result: {directory / 'result.json'} (already done, skipped)")
         return
-    outcome = run(config, choices=dict(hydra_cfg.runtime.choices), debug=debug)
-    record = outcome.record
-    if outcome.artifacts:
-        record["artifacts"] = write_artifacts(outcome.artifacts, directory)
+    result = run(config, choices=dict(hydra_cfg.runtime.choices), debug=debug)
+    record = result.record
+    if result.artifacts:
+        record["artifacts"] = write_artifacts(result.artifacts, directory)
     path = write_record(record, directory)
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     if record["status"] != "ok":

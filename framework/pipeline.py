@@ -6,22 +6,22 @@ This is the library side of ``python -m experiments.run``; it takes a plain conf
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 from framework.cache import NuisanceCache
 from framework.data.load import load_file_panel
 from framework.data.panel import Panel
 from framework.data.synthetic import WorldKnobs, generate_world
-from framework.data.synthetic.moderators import TRUE_MODERATOR, with_moderator
+from framework.data.moderator_measures import TRUE_MODERATOR
+from framework.data.synthetic.moderators import with_moderator
 from framework.errors import UserInputError, first_line
 from framework.estimators import build_estimator
+from framework.io import file_sha256
 from framework.learners import learner_name
 from framework.records import failed_record, ok_record, provenance
-from framework.spec import Spec, apply_spec
+from framework.spec import Spec, apply_spec, true_values
 
 DATA_KINDS = ("synthetic", "file")
 
@@ -58,20 +58,12 @@ def load_panel(data: Mapping[str, Any], spec: Spec, seed: int, moderator: Mappin
         if not path:
             raise UserInputError("data=file needs data.path: the CSV, Parquet or Stata file to read")
         panel = load_file_panel(str(path), data.get("columns"), used_roles=roles_needed(spec))
-        return panel, _file_sha256(Path(str(path)))
+        return panel, file_sha256(str(path))
     raise UserInputError(f"data.kind = {kind!r}: use data=synthetic or data=file")
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass
-class Outcome:
+class RunResult:
     """A run's record and the objects to save beside it (e.g. ``posterior`` InferenceData)."""
 
     record: dict
@@ -83,7 +75,7 @@ def run(
     choices: Mapping[str, str] | None = None,
     debug: bool = False,
     panel: tuple[Panel, str] | None = None,
-) -> Outcome:
+) -> RunResult:
     """Run one configuration; failures become ``status: failed`` records.
 
     ``panel`` (the panel and its data fingerprint) skips loading ``config.data``: callers that
@@ -92,7 +84,7 @@ def run(
     started = time.perf_counter()
     seed = int(config.get("seed", 0))
     estimator_name = (config.get("estimator") or {}).get("name")
-    data_sha, source, spec_record = None, None, None
+    data_sha, source, spec_record, packages = None, None, None, ()
     try:
         spec = Spec.from_config(config)
         panel, data_sha = panel if panel is not None else load_panel(config.get("data") or {}, spec, seed, config.get("moderator"))
@@ -100,26 +92,27 @@ def run(
         data = apply_spec(panel, spec)
         spec_record = {**data.describe(), "fe": (config.get("estimator") or {}).get("fe")}
         estimator = build_estimator(config.get("estimator") or {}, config.get("learner"), config.get("split") or {}, seed)
-        if hasattr(estimator, "nuisance_cache"):
-            estimator.nuisance_cache = NuisanceCache.from_config(config.get("cache"))
+        packages = estimator.packages
+        estimator.use_nuisance_cache(NuisanceCache.from_config(config.get("cache")))
         estimator.fit(data)
-        coefficients = [c.to_record(data.truth.get(c.term)) for c in estimator.coefficients_]
-        artifacts = dict(getattr(estimator, "artifacts_", {}) or {})
+        truth = true_values(data, panel)
+        coefficients = [c.to_record(truth.get(c.term)) for c in estimator.coefficients_]
+        artifacts = dict(estimator.artifacts_)
         record = ok_record(
             estimator=estimator.name,
             spec=spec_record,
             config=dict(config),
             choices=_own(choices),
-            learner=learner_name(config["learner"]) if config.get("learner") and getattr(estimator, "learner", None) is not None else None,
+            learner=learner_name(config["learner"]) if config.get("learner") and estimator.uses_learner else None,
             n_obs=data.n_obs,
             n_units=data.n_units,
             periods=data.periods,
             coefficients=coefficients,
             diagnostics=estimator.diagnostics_,
             runtime_s=time.perf_counter() - started,
-            provenance=provenance(data_sha, seed, source),
+            provenance=provenance(data_sha, seed, source, packages),
         )
-        return Outcome(record, artifacts)
+        return RunResult(record, artifacts)
     except Exception as error:
         if debug:
             raise
@@ -129,11 +122,11 @@ def run(
             config=dict(config),
             error=message,
             runtime_s=time.perf_counter() - started,
-            provenance=provenance(data_sha, seed, source),
+            provenance=provenance(data_sha, seed, source, packages),
             spec=spec_record,
         )
         record["choices"] = _own(choices)
-        return Outcome(record)
+        return RunResult(record)
 
 
 def _internal(error: Exception) -> str:

@@ -9,7 +9,7 @@ from framework.data.synthetic import WorldKnobs, generate_world
 from framework.data.synthetic.moderators import with_moderator
 from framework.errors import UserInputError
 from framework.pipeline import load_panel
-from framework.spec import Spec, apply_spec
+from framework.spec import Spec, apply_spec, true_values
 
 
 @pytest.fixture(scope="module")
@@ -59,21 +59,22 @@ def test_each_measure_in_the_moderation_spec_with_its_truth(world, measure, mode
     spec = Spec.from_config({"moderation": {"name": moderation}, "moderator": {"name": measure}})
     panel = with_moderator(world, {"name": measure})
     data = apply_spec(panel, spec)
+    truth = true_values(data, panel)
     m = panel.frame["moderator"].to_numpy()
     tilde = m - m.mean() if moderation == "centered" else (m - m.min()) / (m.max() - m.min()) - ((m - m.min()) / (m.max() - m.min())).mean()
     assert data.frame["moderator_tilde"].to_numpy() == pytest.approx(tilde)
     tau = panel.frame["effect"].to_numpy()
     slope = ((tau - tau.mean()) * tilde).sum() / (tilde**2).sum()   # least squares of tau on (1, M~)
-    assert data.truth["treatment_x_moderator"] == pytest.approx(slope, rel=1e-10)
-    assert data.truth["treatment"] == pytest.approx(tau.mean())
+    assert truth["treatment_x_moderator"] == pytest.approx(slope, rel=1e-10)
+    assert truth["treatment"] == pytest.approx(tau.mean())
     described = data.describe()
     assert described["moderator"] == measure
     if measure == "difi":
         scale = 1.0 if moderation == "centered" else m.max() - m.min()
-        assert data.truth["moderator"] == pytest.approx(scale * panel.frame["moderator_effect"].mean())
+        assert truth["moderator"] == pytest.approx(scale * panel.frame["moderator_effect"].mean())
         assert "moderator_note" not in described
     else:
-        assert data.truth["moderator"] is None
+        assert truth["moderator"] is None
         assert "proxy of DIFI" in described["moderator_note"]
 
 

@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 
 from framework.data.panel import Panel
 from framework.errors import UserInputError
-from framework.spec import Spec, SpecData, apply_spec
+from framework.spec import Spec, SpecData, apply_spec, true_values
 from framework.spec.apply import INTERACTION_TERM, MODERATOR_TERM
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -73,8 +73,19 @@ def toy_panel(frame: pd.DataFrame | None = None, drop=()) -> Panel:
     )
 
 
-def run(panel: Panel | None = None, **spec) -> SpecData:
-    return apply_spec(toy_panel() if panel is None else panel, Spec(**spec))
+class Sample:
+    """The prepared data and, beside them, the truth the pipeline keeps for that sample."""
+
+    def __init__(self, panel: Panel, spec: Spec):
+        self.data = apply_spec(panel, spec)
+        self.truth = true_values(self.data, panel)
+
+    def __getattr__(self, name):
+        return getattr(self.data, name)
+
+
+def run(panel: Panel | None = None, **spec) -> Sample:
+    return Sample(toy_panel() if panel is None else panel, Spec(**spec))
 
 
 # --------------------------------------------------------------------------- config -> Spec
@@ -155,7 +166,7 @@ def test_conf_specs_apply_to_a_toy_panel():
         for moderation in MODERATIONS:
             cfg = {"window": load("window", "all"), "sample": load("sample", sample),
                    "controls": load("controls", "paper"), "moderation": load("moderation", moderation)}
-            data = apply_spec(toy_panel(), Spec.from_config(cfg))
+            data = Sample(toy_panel(), Spec.from_config(cfg))
             assert data.n_obs > 0 and set(data.truth) == set(data.terms)
 
 
@@ -274,7 +285,7 @@ def test_winsorize_clips_at_hand_quantiles_and_keeps_rows():
         assert frame[column].min() == pytest.approx(lo) and frame[column].max() == pytest.approx(hi)
     # rows are not dropped, effects not touched: truth = mean effect = A + B*mean(M) = -1.1 + 1 = -0.1
     assert data.n_obs == 9 and data.rows == {"data": 9, "window": 9}
-    assert frame["effect"].tolist() == pytest.approx(toy_frame()["effect"].tolist())
+    assert "effect" not in frame.columns  # the truth stays in the panel, out of the estimator's data
     assert data.truth["treatment"] == pytest.approx(-0.1)
     assert data.truth == run().truth
 
@@ -294,7 +305,7 @@ def test_winsorize_leaves_the_unmoderated_moderator_alone_and_clips_it_when_mode
     # clip at q=0.1: -100 + 0.8*120 = -4; q=0.9: 80 + 0.2*920 = 264
     clipped = np.array([-4.0, 20, 30, 40, 50, 60, 70, 80, 264])
     # mean of clipped = (-4 + 350 + 264)/9 = 610/9
-    data = apply_spec(panel, Spec(winsorize=(0.1, 0.9), moderation="centered"))
+    data = Sample(panel, Spec(winsorize=(0.1, 0.9), moderation="centered"))
     assert data.frame[MODERATOR_TERM].to_numpy() == pytest.approx(clipped - 610 / 9)
     # constant effect: slope 0, intercept 0.5, moderator truth = 0*mean + 1*DELTA
     assert data.truth["treatment"] == pytest.approx(0.5)
@@ -308,12 +319,12 @@ def test_winsorize_leaves_the_unmoderated_moderator_alone_and_clips_it_when_mode
 def test_median_split_with_tie_at_median():
     # treatment 1,2,3,5,5,5,7,8,9 -> 7 distinct values (odd), median 5 (the 5th of 9)
     panel = toy_panel(toy_frame(treatment=[1.0, 2.0, 3.0, 5.0, 5.0, 5.0, 7.0, 8.0, 9.0]))
-    high = apply_spec(panel, Spec(treatment_half="high"))
+    high = Sample(panel, Spec(treatment_half="high"))
     # strictly above 5: rows 6,7,8 -> effects 0.3,0.5,0.7, mean 0.5
     assert high.frame["treatment"].tolist() == [7.0, 8.0, 9.0]
     assert high.truth["treatment"] == pytest.approx(0.5)
     assert high.rows == {"data": 9, "window": 9, "median_split": 3}
-    low = apply_spec(panel, Spec(treatment_half="low"))
+    low = Sample(panel, Spec(treatment_half="low"))
     # at or below 5: rows 0..5 -> -0.9-0.7-0.5-0.3-0.1+0.1 = -2.4; /6 = -0.4
     assert low.frame["treatment"].tolist() == [1.0, 2.0, 3.0, 5.0, 5.0, 5.0]
     assert low.truth["treatment"] == pytest.approx(-0.4)
@@ -348,7 +359,7 @@ def test_controls_paper_none_and_resource_control():
     # resource_city only joins when asked
     assert "resource_city" not in run().frame.columns
     # columns of the prepared frame
-    assert list(run(controls="none").frame.columns) == ["unit", "time", "outcome", "treatment", "moderator", "effect", "moderator_effect"]
+    assert list(run(controls="none").frame.columns) == ["unit", "time", "outcome", "treatment", "moderator"]  # no truth
 
 
 def test_resource_control_needs_the_column():
@@ -415,7 +426,7 @@ def test_moderation_projection_with_a_residual():
     # centered M~ = -40..40; cov(effect, M~) = 0.9*40/9 = 4; var(M~) = 2*(1600+900+400+100)/9 = 6000/9
     # slope = 4 / (6000/9) = 36/6000 = 0.006; intercept = mean effect = 0.1
     panel = toy_panel(toy_frame(effect=[0.0] * 8 + [0.9]), drop=["moderator_effect"])
-    data = apply_spec(panel, Spec(moderation="centered"))
+    data = Sample(panel, Spec(moderation="centered"))
     assert data.truth["treatment"] == pytest.approx(0.1)
     assert data.truth["treatment_x_moderator"] == pytest.approx(0.006)
     # no moderator_effect column counts as 0
@@ -479,7 +490,7 @@ def test_low_half_with_constant_treatment_raises():
     with pytest.raises(UserInputError, match="no variation"):
         apply_spec(panel, Spec(treatment_half="low"))
     # the high half (2,3,4,5) is fine: effects rows 5..8 -> 0.1,0.3,0.5,0.7, mean 0.4
-    assert apply_spec(panel, Spec(treatment_half="high")).truth["treatment"] == pytest.approx(0.4)
+    assert Sample(panel, Spec(treatment_half="high")).truth["treatment"] == pytest.approx(0.4)
 
 
 def test_window_leaving_constant_treatment_raises():

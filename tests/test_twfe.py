@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.errors import UserInputError
 from framework.estimators import available, build_estimator
-from framework.spec import Spec, apply_spec
+from framework.spec import Spec, apply_spec, true_values
 from tests.conftest import ROOT
 
 PLAIN = dict(confounding=0.0, nonlinearity=0.0, heterogeneity=0.0)
@@ -65,10 +65,11 @@ def cr1(z: np.ndarray, resid: np.ndarray, clusters: np.ndarray) -> np.ndarray:
 
 # --- truth -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("fe", ["within", "fd", "cre"])
-def test_interval_covers_the_truth_where_the_assumptions_hold(plain, fe):
+def test_interval_covers_the_truth_where_the_assumptions_hold(plain_world_panel, plain, fe):
     c = coef(fit(plain, fe))
-    assert plain.truth["treatment"] == pytest.approx(-0.10, abs=1e-9)
-    assert c.ci_low < plain.truth["treatment"] < c.ci_high
+    truth = true_values(plain, plain_world_panel)["treatment"]
+    assert truth == pytest.approx(-0.10, abs=1e-9)
+    assert c.ci_low < truth < c.ci_high
     assert c.interval == "confidence" and 0 <= c.p_value < 0.01
 
 
@@ -141,7 +142,7 @@ def test_moderation_gives_three_terms(plain_world_panel, moderation):
     estimator = fit(data)
     assert [c.term for c in estimator.coefficients_] == ["treatment", "moderator", "treatment_x_moderator"]
     assert all(np.isfinite(c.std_error) and c.std_error > 0 for c in estimator.coefficients_)
-    assert coef(estimator).ci_low < data.truth["treatment"] < coef(estimator).ci_high
+    assert coef(estimator).ci_low < true_values(data, plain_world_panel)["treatment"] < coef(estimator).ci_high
 
 
 def test_unbalanced_panels_work_with_every_approach(plain_world_panel):

@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
+from framework.data.panel import Panel
 from framework.errors import UserInputError
 from framework.spec.spec import Spec
 from framework.spec.specdata import SpecData
-from framework.spec.truth import true_values
 
 MODERATOR_TERM = "moderator_tilde"
 INTERACTION_TERM = "treatment_x_moderator"
 
 
 def apply_spec(panel: Panel, spec: Spec) -> SpecData:
-    frame = panel.frame
+    frame = panel.frame.reset_index(drop=True)  # the index is each row's position in the panel
     rows = {"data": len(frame)}
 
     frame = _window(frame, spec, panel)
@@ -53,6 +52,7 @@ def apply_spec(panel: Panel, spec: Spec) -> SpecData:
         panel.require("resource_city", "sample.resource_control")
         covariates.append("resource_city")
 
+    source_rows = tuple(int(i) for i in frame.index)
     frame = frame.reset_index(drop=True)
     if frame["treatment"].nunique() < 2:
         raise UserInputError(f"{panel.label('treatment')} has no variation in the rows this spec keeps ({panel.source})")
@@ -66,23 +66,19 @@ def apply_spec(panel: Panel, spec: Spec) -> SpecData:
         terms.update({"moderator": MODERATOR_TERM, "treatment_x_moderator": INTERACTION_TERM})
         columns += [MODERATOR_TERM, INTERACTION_TERM]
     # The raw moderator rides along (not as a term) for estimators that use it as an effect
-    # modifier; the truth columns ride along for the spec's truth, never for estimators.
-    columns += [c for c in ("moderator", EFFECT, MODERATOR_EFFECT) if c in frame.columns]
+    # modifier. The truth stays in the panel (framework.spec.truth).
+    if "moderator" in frame.columns:
+        columns.append("moderator")
 
-    data = SpecData(
+    return SpecData(
         frame=frame[list(dict.fromkeys(columns))],
         covariates=tuple(covariates),
         terms=terms,
         spec=spec,
         rows=rows,
+        source_rows=source_rows,
         moderator_scale=scale,
     )
-    return _with_truth(data, panel)
-
-
-def _with_truth(data: SpecData, panel: Panel) -> SpecData:
-    truth = true_values(data) if panel.is_synthetic else {term: None for term in data.terms}
-    return SpecData(**{**data.__dict__, "truth": truth})
 
 
 def _window(frame: pd.DataFrame, spec: Spec, panel: Panel) -> pd.DataFrame:

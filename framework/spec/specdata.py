@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from framework.data.panel import PanelShape
-from framework.data.synthetic.moderators import NOTES
+from framework.data.moderator_measures import NOTES
 from framework.spec.spec import Spec
 
 
@@ -18,7 +18,8 @@ class SpecData(PanelShape):
     ``frame`` holds ``unit``, ``time``, ``outcome``, the covariates and one column per
     reported term; ``terms`` maps each term of the record (``treatment``; with moderation
     also ``moderator`` and ``treatment_x_moderator``) to its column. Covariates exclude
-    unit and time effects: how those enter is each estimator's ``fe`` choice.
+    unit and time effects: how those enter is each estimator's ``fe`` choice. It carries no
+    truth: :func:`framework.spec.truth.true_values` computes the truth from the panel.
     """
 
     frame: pd.DataFrame
@@ -27,7 +28,8 @@ class SpecData(PanelShape):
     spec: Spec
     rows: dict[str, int] = field(default_factory=dict)
     """Rows kept after each step of the spec, in order."""
-    truth: dict[str, float | None] = field(default_factory=dict)
+    source_rows: tuple[int, ...] = ()
+    """Each row's position in the panel it came from (the truth is looked up there, not here)."""
     moderator_scale: float | None = None
     """Moderator units per unit of the transformed moderator (1 centred, max-min normalised)."""
 

@@ -25,18 +25,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from framework.data.panel import EFFECT, MODERATOR_EFFECT
+from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
+from framework.spec.specdata import SpecData
 
 
-def true_values(data) -> dict[str, float | None]:
-    frame = data.frame
-    effect = frame[EFFECT].to_numpy(dtype=float)
+def true_values(data: SpecData, panel: Panel) -> dict[str, float | None]:
+    """The truth of every term of ``data`` (drawn from ``panel`` by :func:`apply_spec`); ``None``
+    for each term when the panel is not synthetic."""
+    if not panel.is_synthetic:
+        return {term: None for term in data.terms}
+    truth = panel.frame.iloc[list(data.source_rows)]
+    effect = truth[EFFECT].to_numpy(dtype=float)
     if not data.spec.moderated:
         return {"treatment": float(effect.mean())}
-    tilde = frame[data.terms["moderator"]].to_numpy(dtype=float)
+    tilde = data.frame[data.terms["moderator"]].to_numpy(dtype=float)
     design = np.column_stack([np.ones_like(tilde), tilde])
     (intercept, slope), *_ = np.linalg.lstsq(design, effect, rcond=None)
-    direct = float(frame[MODERATOR_EFFECT].mean()) if MODERATOR_EFFECT in frame.columns else 0.0
+    direct = float(truth[MODERATOR_EFFECT].mean()) if MODERATOR_EFFECT in truth.columns else 0.0
     return {
         "treatment": float(intercept),
         # a proxy of the true moderator has no effect of its own on the outcome
