@@ -15,10 +15,10 @@ from omegaconf import OmegaConf
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.errors import UserInputError
 from framework.estimators import build_estimator
-from framework.estimators.causal_forest import _cluster_ols
-from framework.estimators.design import two_way_demean
 from framework.estimators.registry import names
-from framework.spec import Spec, apply_spec
+from framework.numerics.inference import clustered_ols
+from framework.numerics.transforms import two_way_demean
+from framework.spec import Spec, apply_spec, true_values
 from tests.conftest import ROOT, learner_config
 
 
@@ -31,15 +31,15 @@ def coefficient(estimator, term="treatment"):
     return next(c for c in estimator.coefficients_ if c.term == term)
 
 
-def truths(data) -> dict[str, float]:
+def truths(data, panel) -> dict[str, float]:
     """docs/SYNTHETIC_WORLD.md: the mean of the rows' ``effect`` over each group of rows."""
-    f = data.frame
+    f = data.frame.assign(effect=panel.frame["effect"].to_numpy()[list(data.source_rows)])
     median = f["treatment"].median()
     return {
         "infra_2011_2015": f.loc[f["time"] <= 2015, "effect"].mean(),
         "rapid_2016_2021": f.loc[f["time"] >= 2016, "effect"].mean(),
-        "high": f.loc[f["treatment"] > median, "effect"].mean(),
-        "low": f.loc[f["treatment"] <= median, "effect"].mean(),
+        "above_median": f.loc[f["treatment"] > median, "effect"].mean(),
+        "at_or_below_median": f.loc[f["treatment"] <= median, "effect"].mean(),
     }
 
 
@@ -64,8 +64,9 @@ def test_plain_world_interval_covers_the_truth(plain_world_panel):
     data = apply_spec(plain_world_panel, Spec.from_config({}))
     estimator = fit(data)
     coef = coefficient(estimator)
-    print(f"\nplain world: {coef.estimate:+.4f} (SE {coef.std_error:.4f}) [{coef.ci_low:+.4f}, {coef.ci_high:+.4f}], truth {data.truth['treatment']:+.4f}")
-    assert coef.ci_low <= data.truth["treatment"] <= coef.ci_high
+    truth = true_values(data, plain_world_panel)["treatment"]
+    print(f"\nplain world: {coef.estimate:+.4f} (SE {coef.std_error:.4f}) [{coef.ci_low:+.4f}, {coef.ci_high:+.4f}], truth {truth:+.4f}")
+    assert coef.ci_low <= truth <= coef.ci_high
     assert coef.ci_high - coef.ci_low == pytest.approx(2 * 1.959964 * coef.std_error, rel=1e-5)
     # the CATE spread is reported as heterogeneity, never used as the standard error
     assert estimator.diagnostics_["cate"]["sd"] != pytest.approx(coef.std_error)
@@ -77,33 +78,34 @@ def test_plain_world_interval_covers_the_truth(plain_world_panel):
     assert plr == pytest.approx(np.sum(y_res * d_res) / np.sum(d_res**2))
 
 
-def test_default_world_average_effect(default_fit):
+def test_default_world_average_effect(world_panel, default_fit):
     """The calibrated world: confounded city and year effects, non-linear controls, heterogeneous effect."""
     data, estimator = default_fit
     coef = coefficient(estimator)
-    truth = data.truth["treatment"]
+    truth = true_values(data, world_panel)["treatment"]
     z = (coef.estimate - truth) / coef.std_error
     print(f"\ndefault world: {coef.estimate:+.4f} (SE {coef.std_error:.4f}) [{coef.ci_low:+.4f}, {coef.ci_high:+.4f}], truth {truth:+.4f}, z {z:+.2f}")
     assert abs(z) < 3  # loose: reported in docs/estimators/causal_forest.md (seed 0 covers the truth)
 
 
-def test_periods_and_groups_have_intervals_and_the_truths_ordering(default_fit):
+def test_periods_and_groups_have_intervals_and_the_truths_ordering(world_panel, default_fit):
     data, estimator = default_fit
     diagnostics = estimator.diagnostics_
-    truth = truths(data)
-    effects = {**diagnostics["periods"], **diagnostics["treatment_groups"]}
-    for name in ("infra_2011_2015", "rapid_2016_2021", "high", "low"):
+    truth = truths(data, world_panel)
+    periods, halves = diagnostics["group_effects"]["period"], diagnostics["group_effects"]["treatment_half"]
+    effects = {**periods, **halves}
+    for name in ("infra_2011_2015", "rapid_2016_2021", "above_median", "at_or_below_median"):
         effect = effects[name]
         assert effect["ci_low"] < effect["estimate"] < effect["ci_high"]
         assert effect["std_error"] > 0 and 0 <= effect["p_value"] <= 1
         print(f"\n{name}: {effect['estimate']:+.4f} (SE {effect['std_error']:.4f}), truth {truth[name]:+.4f}")
-    assert diagnostics["periods"]["infra_2011_2015"]["n_obs"] == 1265
-    assert diagnostics["treatment_groups"]["high"]["n_obs"] + diagnostics["treatment_groups"]["low"]["n_obs"] == data.n_obs
+    assert periods["infra_2011_2015"]["n_obs"] == 1265
+    assert halves["above_median"]["n_obs"] + halves["at_or_below_median"]["n_obs"] == data.n_obs
     # the truths: early > late, low-UIL > high-UIL; the estimates must order the same way
-    assert truth["infra_2011_2015"] > truth["rapid_2016_2021"] and truth["low"] > truth["high"]
+    assert truth["infra_2011_2015"] > truth["rapid_2016_2021"] and truth["at_or_below_median"] > truth["above_median"]
     assert effects["infra_2011_2015"]["estimate"] > effects["rapid_2016_2021"]["estimate"]
-    assert effects["low"]["estimate"] > effects["high"]["estimate"]
-    difference = diagnostics["periods"]["difference"]
+    assert effects["at_or_below_median"]["estimate"] > effects["above_median"]["estimate"]
+    difference = periods["difference"]
     assert difference["estimate"] == pytest.approx(effects["infra_2011_2015"]["estimate"] - effects["rapid_2016_2021"]["estimate"])
 
 
@@ -130,7 +132,7 @@ def test_moderation_gives_the_three_terms(small_panel):
     assert coefficient(n_fit).estimate == pytest.approx(coefficient(c_fit).estimate, rel=1e-6)
     for term in ("moderator", "treatment_x_moderator"):
         assert coefficient(n_fit, term).estimate == pytest.approx(coefficient(c_fit, term).estimate * scale, rel=1e-3)
-        assert normalized.truth[term] == pytest.approx(centered.truth[term] * scale, rel=1e-9)
+        assert true_values(normalized, small_panel)[term] == pytest.approx(true_values(centered, small_panel)[term] * scale, rel=1e-9)
 
 
 def test_the_difi_slope_is_reported_whenever_the_sample_carries_the_moderator(small_panel):
@@ -151,7 +153,7 @@ def test_same_seed_same_numbers(small_panel):
     again = fit(data, seed=3, n_estimators=40, crossfit_estimators=20)
     other = fit(data, seed=4, n_estimators=40, crossfit_estimators=20)
     assert first.coefficients_ == again.coefficients_
-    assert first.diagnostics_["periods"] == again.diagnostics_["periods"]
+    assert first.diagnostics_["group_effects"] == again.diagnostics_["group_effects"]
     assert other.coefficients_[0].estimate != first.coefficients_[0].estimate
 
 
@@ -170,7 +172,7 @@ def test_other_fixed_effects_run(small_panel, fe):
 
 def test_unsupported_settings_fail_in_one_line():
     lightgbm = learner_config("lightgbm")
-    for fe, message in [("fd", "estimator.fe = 'fd' is not supported by causal_forest"), ("twoway", "estimator.fe = 'twoway'")]:
+    for fe, message in [("fd", "estimator.fe = 'fd' is not accepted by causal_forest"), ("twoway", "estimator.fe = 'twoway'")]:
         with pytest.raises(UserInputError, match=message) as caught:
             build_estimator({"name": "causal_forest", "fe": fe}, lightgbm, {"folds": 5}, 0)
         assert "\n" not in str(caught.value)
@@ -188,6 +190,17 @@ def test_unsupported_settings_fail_in_one_line():
             build_estimator({"name": "causal_forest", key: value}, lightgbm, {"folds": 5}, 0)
     with pytest.raises(UserInputError, match="split.folds"):
         build_estimator({"name": "causal_forest"}, lightgbm, {"folds": 1}, 0)
+
+
+def test_an_untested_econml_fails_in_one_line(monkeypatch):
+    """fe=within replaces EconML's private cached residuals: only tested EconML releases may run it."""
+    from framework.estimators.causal_forest import econml_compat
+
+    econml_compat.check_econml_version()  # the installed release is a tested one
+    monkeypatch.setattr(econml_compat, "version", lambda name: "0.99.1")
+    with pytest.raises(UserInputError, match=r"tested on econml 0\.17\.x; this is econml 0\.99\.1") as caught:
+        econml_compat.check_econml_version()
+    assert "\n" not in str(caught.value)
 
 
 def test_the_yaml_builds_the_estimator():
@@ -217,7 +230,7 @@ def test_clustered_mean_matches_the_hand_formula():
     rng = np.random.default_rng(1)
     units = np.repeat(np.arange(20), 5)
     y = rng.normal(size=100) + np.repeat(rng.normal(size=20), 5)
-    fit_ = _cluster_ols(y, np.ones((100, 1)), units, 20)
+    fit_ = clustered_ols(y, np.ones((100, 1)), units, 20)
     sums = np.bincount(units, weights=y - y.mean())
     assert fit_.beta[0] == pytest.approx(y.mean())
     assert fit_.se[0] == pytest.approx(np.sqrt(20 / 19 * np.sum(sums**2)) / 100)
@@ -235,4 +248,5 @@ def test_command_line_run_writes_the_record(tmp_path):
     assert record["spec"]["fe"] == "within"
     (coef,) = record["coefficients"]
     assert coef["term"] == "treatment" and coef["truth"] is not None and coef["std_error"] > 0
-    assert {"periods", "treatment_groups", "average_effect", "cate"} <= set(record["diagnostics"])
+    assert {"group_effects", "average_effect", "cate"} <= set(record["diagnostics"])
+    assert {"period", "treatment_half"} <= set(record["diagnostics"]["group_effects"])
