@@ -57,7 +57,7 @@ def summary_text(analysis) -> str:
                          f"{last} {b['D'].iloc[0]:.3f} (level {b['level'].iloc[0]})")
     if analysis.comparison is not None:
         from framework.coordination.tables import replication_table
-        from framework.report.document import to_markdown_table
+        from framework.rendering.document import to_markdown_table
 
         lines += ["", to_markdown_table(replication_table(analysis.comparison)).rstrip()]
     lines += [f"note: {n}" for n in s["notes"]]

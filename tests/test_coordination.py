@@ -12,10 +12,10 @@ import pytest
 
 from framework.coordination.analysis import analyse, write_outputs
 from framework.coordination.inputs import indicator_panel
-from framework.coordination.measure import Indices, between_regions, build_indices, default_groups, within_regions
-from framework.coordination.system import IndicatorSystem
 from framework.errors import UserInputError
+from framework.indices.composite import Indices, between_regions, build_indices, default_groups, within_regions
 from framework.indices.coupling import coordination_level
+from framework.indices.system import IndicatorSystem
 from tests.conftest import ROOT
 
 # Three regions, one year; subsystem A = a1 (positive) + a2 (negative), subsystem B = b1.

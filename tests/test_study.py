@@ -14,7 +14,7 @@ import pytest
 
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.study import Cell, StudyDesign, Thresholds, ranking, recommend, run_study, summarise, verdicts
-from framework.study.calibrate import Units, calibrate, moments
+from framework.study.calibrate import Scales, calibrate, moments
 from framework.study.replicate import run_replication
 from tests.conftest import ROOT, learner_config
 
@@ -140,7 +140,7 @@ def test_calibration_recovers_the_knobs_of_a_world_it_is_given():
 
 def test_units_map_a_draw_onto_the_file_and_scale_the_truth():
     panel = generate_world(WorldKnobs(n_cities=30), seed=1).panel
-    mapped = Units(10.0, 2.0, 5.0, 0.5).apply(panel)
+    mapped = Scales(10.0, 2.0, 5.0, 0.5).apply(panel)
     frame = mapped.frame
     assert frame["outcome"].mean() == pytest.approx(10.0) and frame["outcome"].std() == pytest.approx(2.0)
     assert frame["treatment"].mean() == pytest.approx(5.0) and frame["treatment"].std() == pytest.approx(0.5)

@@ -18,8 +18,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from framework.coordination import plots, replication, tables
-from framework.records.folder import write_folder
-from framework.coordination.measure import (
+from framework.coordination.sources import PAPER_SUBSYSTEMS, load_source, paper_reference, parse_groups
+from framework.indices.composite import (
     Indices,
     between_regions,
     build_indices,
@@ -29,9 +29,9 @@ from framework.coordination.measure import (
     group_label,
     within_regions,
 )
-from framework.coordination.sources import PAPER_SUBSYSTEMS, load_source, paper_reference, parse_groups
-from framework.coordination.system import IndicatorSystem
-from framework.report.document import to_latex_table, to_markdown_table
+from framework.indices.system import IndicatorSystem
+from framework.io import write_folder
+from framework.rendering.document import to_latex_table, to_markdown_table
 
 OUTPUT_DIR = "coordination"
 SUMMARY = "coordination.json"

@@ -23,9 +23,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from framework.coordination.system import IndicatorSystem
 from framework.errors import UserInputError, show_value
 from framework.indices.entropy import POSITIVE
+from framework.indices.system import IndicatorSystem
 
 LAYOUTS = ("wide", "long")
 

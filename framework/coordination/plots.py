@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from framework.coordination.tables import subsystem_name  # noqa: E402
+from framework.coordination.tables import subsystem_name
+from framework.rendering.png import png
 
 MAX_LINES = 10
 """With more regions than this, a panel shows the median and the 10-90 % band instead of lines."""
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, facecolor="white")
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def _lines(ax, frame: pd.DataFrame, key: str, value: str) -> None:
@@ -51,7 +41,7 @@ def _panels(frame: pd.DataFrame, panels: list[str], panel_key: str, key: str, va
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.suptitle(title, fontsize=11)
-    return _png(fig)
+    return png(fig)
 
 
 def indices_plot(indices_long: pd.DataFrame, columns: list[str]) -> bytes:

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from framework.coordination.inputs import index_panel, indicator_panel
-from framework.coordination.system import COMPOSITE, IndicatorSystem
 from framework.data.files import read_table
+from framework.data.synthetic import WorldKnobs, generate_world
 from framework.errors import UserInputError, show_value
+from framework.indices.system import COMPOSITE, IndicatorSystem
 
 PAPER_DIR = Path(__file__).resolve().parent / "paper"
 PAPER_SUBSYSTEMS = ["digital_infrastructure", "digital_industrialisation", "industrial_digitalisation"]
@@ -69,8 +70,6 @@ def read_paper_csv(path: Path) -> pd.DataFrame:
 
 
 def synthetic_source(data: Mapping[str, Any], system: IndicatorSystem, seed: int) -> Source:
-    from framework.data.synthetic import WorldKnobs, generate_world
-
     level = str(data.get("level", "clusters"))
     if level not in LEVELS:
         raise UserInputError(f"data.level = {level!r}: use clusters or cities")

@@ -1,16 +1,16 @@
 """The analogues of seed 002's Table 3 (indices by region and year) and Table 4 (D between
 regions by year), the within-region D (its Figure 1), the entropy weights and the replication
-check, as frames (written as CSV) and :class:`~framework.report.document.Table` blocks
+check, as frames (written as CSV) and :class:`~framework.rendering.document.Table` blocks
 (written as Markdown and LaTeX, and shown in the comparison report)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from framework.coordination.measure import Indices
-from framework.coordination.system import COMPOSITE
+from framework.indices.composite import Indices
 from framework.indices.coupling import LEVEL_LABELS
-from framework.report.document import Table
+from framework.indices.system import COMPOSITE
+from framework.rendering.document import Table
 
 LEVEL_NOTE = "Table 2 levels: " + "; ".join(
     f"{k} {label} ({(k - 1) / 10:.1f} \u2264 D {'<' if k < 10 else 'LE'} {k / 10:.1f})".replace("LE", "\u2264")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from framework.coordination.analysis import OUTPUT_DIR, SUMMARY, load_outputs
 from framework.coordination import tables
-from framework.report.document import Figure, Paragraph, Section
+from framework.coordination.analysis import OUTPUT_DIR, SUMMARY, load_outputs
+from framework.rendering.document import Figure, Paragraph, Section
 from framework.report.text import slug
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import math
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from framework.report.analysis import TERM_NAMES, TERM_ORDER  # noqa: E402
+from framework.rendering.png import png
+from framework.report.analysis import TERM_NAMES, TERM_ORDER
 
 PALETTE = ["#2a5caa", "#d1495b", "#2e8b57", "#e59b2f", "#7b4fa0", "#00798c", "#8c564b", "#c2185b", "#556b2f", "#4d4d4d"]
 TRUTH = "#c0392b"
@@ -23,13 +20,6 @@ DPI = 100
 
 def colours(families) -> dict:
     return {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(sorted(set(families)))}
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def forest(rows: pd.DataFrame, title: str, palette: dict) -> bytes:
@@ -91,7 +81,7 @@ def forest(rows: pd.DataFrame, title: str, palette: dict) -> bytes:
     if (rows["interval"] == "credible").any():
         handles.append(plt.Line2D([], [], color="#333333", marker="s", mfc="white", lw=2, label="credible interval"))
     fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(left / width - 0.02, 0.0), ncol=len(handles), fontsize=8.5, frameon=False)
-    return _png(fig)
+    return png(fig, DPI)
 
 
 def _row_label(row, sel) -> str:
@@ -160,7 +150,7 @@ def spec_curve(rows: pd.DataFrame, dims: list[tuple[str, str]], palette: dict) -
         if k % 2 == 0:
             bottom.axhspan(len(matrix) - start - size - 0.5, len(matrix) - start - 0.5, color="#f4f6f9", zorder=0)
         start += size
-    return _png(fig)
+    return png(fig, DPI)
 
 
 def _short(value: str) -> str:

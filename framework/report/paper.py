@@ -2,8 +2,8 @@
 
 Rows come from runs that reproduce a paper column (``column_id``, set by ``+column=t2c2``
 etc.). When no run has a ``column_id``, runs are matched to the paper's columns by their spec
-(window, sample, controls, moderation) and the published values are read from
-``conf/column/*.yaml``.
+(window, sample, controls, moderation) and the published values are read from the ``column``
+configs (``conf/column/*.yaml``, composed by Hydra: :mod:`framework.report.columns`).
 
 One set of tables is made per *group*: a family (``estimator/fe``) and, where they vary within
 it, the learner, folds, repetitions, seed and data source. Table 3's columns change the folds
@@ -14,12 +14,11 @@ agrees on the other choices.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
+from framework.rendering.document import Table
 from framework.report.analysis import METHOD_DIMS, TERM_NAMES, TERM_ORDER, objects, show
-from framework.report.document import Table
 from framework.report.text import DAGGER, coefficient, in_parens, is_missing, number, slug
 
 TABLE_TITLES = {
@@ -31,33 +30,8 @@ TABLE_TITLES = {
 }
 # The choice a paper column changes itself (so it does not split the groups).
 COLUMN_CHOICE = {"t3c1": "folds", "t3c2": "learner"}
+# Shown for a paper column whose config does not say (conf/config.yaml's learner and split.folds).
 PAPER_LEARNER, PAPER_FOLDS = "gbdt", 5
-CONF_COLUMNS = Path(__file__).resolve().parents[2] / "conf" / "column"
-
-
-def paper_columns(directory: str | Path | None = None) -> dict[str, dict]:
-    """The paper's columns from ``conf/column/*.yaml`` (empty when they cannot be read)."""
-    import yaml
-
-    directory = Path(directory) if directory else CONF_COLUMNS
-    columns = {}
-    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
-        try:
-            node = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        column = node.get("column") or {}
-        if not column.get("id"):
-            continue
-        spec = {"window": "all", "sample": "full", "controls": "paper", "moderation": "none", "learner": PAPER_LEARNER}
-        for entry in node.get("defaults") or []:
-            if isinstance(entry, dict):
-                for key, value in entry.items():
-                    group = str(key).replace("override", "").strip().lstrip("/")
-                    spec[group] = value
-        spec["folds"] = (node.get("split") or {}).get("folds", PAPER_FOLDS)
-        columns[column["id"]] = {**column, **spec}
-    return columns
 
 
 def assign_columns(df: pd.DataFrame, columns: dict[str, dict]) -> pd.DataFrame:

@@ -12,16 +12,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from framework.report.document import Bullets, Figure, Paragraph, Section, Table  # noqa: E402
-from framework.report.figures import PALETTE, _png  # noqa: E402
-from framework.report.text import number, share, slug  # noqa: E402
-from framework.study.output import STUDY_DIR  # noqa: E402
+from framework.rendering.document import Bullets, Figure, Paragraph, Section, Table
+from framework.rendering.png import png
+from framework.report.figures import PALETTE
+from framework.report.text import number, share, slug
+from framework.study.output import STUDY_DIR
 
 HEADER = ["Rank", "Configuration", "Verdict", "Bias", "MC SE", "RMSE", "Coverage", "MC SE", "Width", "Right sign, sig.", "SE / SD", "Failed", "s / run"]
 
@@ -119,7 +117,7 @@ def _bias_coverage_png(summary: pd.DataFrame) -> bytes:
         axes[0][j].set_title(f"{spec}: {term}", fontsize=9)
         axes[1][j].set_xlim(-0.02, 1.02)
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def _sweep_section(studies: list, root: Path) -> Section:

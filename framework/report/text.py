@@ -1,26 +1,24 @@
-"""Numbers, stars and escaping for the three report formats (HTML, Markdown, LaTeX).
+"""Numbers, stars and slugs as the report writes them.
 
-Everything a user can type (spec labels, run directories, error messages, learner names)
-passes through one of the ``escape_*`` functions before it reaches a file.
+Escaping for the three formats (HTML, Markdown, LaTeX) lives in
+:mod:`framework.rendering.escape`; its functions and :func:`is_missing` are re-exported here
+for the report's modules.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from typing import Any
 
+from framework.rendering.escape import escape_html, escape_latex, escape_md, is_missing
+
+__all__ = [
+    "DAGGER", "coefficient", "escape_html", "escape_latex", "escape_md", "in_parens", "is_missing", "number", "seconds",
+    "share", "significant", "slug", "stars",
+]
+
 DAGGER = "\u2020"  # marks an estimate whose interval is a credible interval (no p-value, no stars)
-
-
-def is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN, pd.NA-safe enough for scalars
-    except (TypeError, ValueError):
-        return False
 
 
 def number(value: Any, digits: int = 3) -> str:
@@ -81,54 +79,6 @@ def coefficient(estimate: Any, p_value: Any, interval: Any = "confidence") -> st
 
 def in_parens(value: Any) -> str:
     return "" if is_missing(value) else f"({number(value)})"
-
-
-# --- escaping -----------------------------------------------------------------------------------
-def escape_html(value: Any) -> str:
-    return html.escape("" if is_missing(value) else str(value), quote=True)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
-
-
-def escape_md(value: Any) -> str:
-    """Text for a Markdown table cell: one line, HTML-significant characters as entities,
-    Markdown's inline marks and the pipe backslash-escaped."""
-    text = "" if is_missing(value) else " ".join(str(value).split())
-    text = html.escape(text, quote=False)
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-_LATEX = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-    DAGGER: r"\textsuperscript{\dag}",
-    "\u2212": "$-$",
-    "\u00d7": r"$\times$",
-    "\u2013": "--",
-    "\u2014": "---",
-    "\u2265": r"$\geq$",
-    "\u2264": r"$\leq$",
-}
-_LEADING_MINUS = re.compile(r"(?<![\w.])-(?=\d|\.\d)")
-
-
-def escape_latex(value: Any) -> str:
-    """Text for LaTeX: the special characters escaped, a minus before a number as ``$-$``."""
-    text = "" if is_missing(value) else " ".join(str(value).split())
-    out = "".join(_LATEX.get(ch, ch) for ch in text)
-    return _LEADING_MINUS.sub("$-$", out)
 
 
 def slug(value: Any, fallback: str = "x") -> str:

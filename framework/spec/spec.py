@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from framework.data.synthetic.moderators import PROXIES, measure_name
+from framework.data.moderator_measures import PROXIES, measure_name
 from framework.errors import UserInputError
 
 SCALINGS = {"none": None, "centered": "center", "normalized": "minmax"}

@@ -6,7 +6,7 @@ What is matched, and how:
 * shape: the number of cities and the first and last year are the file's (the world is
   balanced; an unbalanced file's gaps are not mimicked);
 * means and standard deviations of the outcome and the treatment: exactly, in every draw, by
-  an affine map of the draw's Gini and UIL onto the file's (:class:`Units`); each row's true
+  an affine map of the draw's Gini and UIL onto the file's (:class:`Scales`); each row's true
   effects are rescaled with them (by sd_y / sd_d for the treatment, sd_y for the moderator's
   own effect), so truth stays exact;
 * dependence: the knobs ``confounding``, ``treatment_noise`` and ``outcome_noise`` are chosen
@@ -33,7 +33,7 @@ import pandas as pd
 from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.errors import UserInputError
-from framework.estimators.design import time_codes, two_way_demean, unit_codes
+from framework.numerics.transforms import time_codes, two_way_demean, unit_codes
 
 MOMENTS = ("within_share_outcome", "within_share_treatment", "corr_between", "corr_within", "corr_controls")
 FITTED_KNOBS = ("confounding", "treatment_noise", "outcome_noise")
@@ -67,7 +67,7 @@ def _corr(a: pd.Series, b: pd.Series) -> float:
 
 
 @dataclass(frozen=True)
-class Units:
+class Scales:
     """An affine map of a world draw's outcome and treatment onto a file's means and SDs."""
 
     outcome_mean: float
@@ -76,7 +76,7 @@ class Units:
     treatment_sd: float
 
     @classmethod
-    def of(cls, panel: Panel) -> "Units":
+    def of(cls, panel: Panel) -> "Scales":
         frame = panel.frame
         return cls(
             float(frame["outcome"].mean()), float(frame["outcome"].std()),
@@ -99,7 +99,7 @@ class Units:
 @dataclass(frozen=True)
 class Calibration:
     knobs: WorldKnobs
-    units: Units
+    units: Scales
     target: dict[str, float]
     achieved: dict[str, float]
     default: dict[str, float]
@@ -159,7 +159,7 @@ def calibrate(
     if best is None:
         raise UserInputError("calibration: no knob combination in study.calibration.grid gives a valid world")
     distance, knobs, achieved = best
-    return Calibration(knobs, Units.of(panel), target, achieved, _world_moments(base, draws, seed), distance)
+    return Calibration(knobs, Scales.of(panel), target, achieved, _world_moments(base, draws, seed), distance)
 
 
 def _world_moments(knobs: WorldKnobs, draws: int, seed: int) -> dict[str, float]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from framework.records.folder import write_folder
+from framework.io import write_folder
 
 STUDY_DIR = "study"
 SHOWN = ["rank", "configuration", "verdict", "bias", "bias_mcse", "rmse", "coverage", "coverage_mcse", "width", "sign_sig", "se_ratio", "failure_rate", "runtime_mean_s"]

@@ -11,7 +11,7 @@ from framework.data.synthetic import WorldKnobs, generate_world
 from framework.data.synthetic.moderators import with_moderator
 from framework.errors import UserInputError
 from framework.pipeline import run
-from framework.study.calibrate import Units
+from framework.study.calibrate import Scales
 from framework.study.design import Cell
 
 ROW_FIELDS = (
@@ -24,7 +24,7 @@ def run_replication(
     seed: int,
     cells: Sequence[Cell],
     world: Mapping[str, Any],
-    units: Units | None = None,
+    units: Scales | None = None,
 ) -> list[dict]:
     """Rows of the draw with ``seed``: one per (cell, term) of each ok run, one per failed run.
 

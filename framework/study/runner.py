@@ -14,14 +14,14 @@ from typing import Callable
 import pandas as pd
 from joblib import Parallel, delayed
 
-from framework.study.calibrate import Units
+from framework.study.calibrate import Scales
 from framework.study.design import StudyDesign
 from framework.study.replicate import ROW_FIELDS, run_replication
 
 Progress = Callable[[int, int, float], None]
 
 
-def run_study(design: StudyDesign, n_jobs: int = 1, units: Units | None = None, progress: Progress | None = None) -> pd.DataFrame:
+def run_study(design: StudyDesign, n_jobs: int = 1, units: Scales | None = None, progress: Progress | None = None) -> pd.DataFrame:
     """All rows of the study (see :mod:`framework.study.replicate`), sorted by draw and cell."""
     started = time.perf_counter()
     if n_jobs == 1:

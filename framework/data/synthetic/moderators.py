@@ -9,12 +9,13 @@
 
 Both seed 002 measures are computed over all city-years of the world (``pooling: all``, the
 eq. 1 min and max over every city-year; ``pooling: year`` within each year) by
-:mod:`framework.coordination.measure`, before the spec picks its rows. They are noisy proxies
+:mod:`framework.indices.composite`, before the spec picks its rows. They are noisy proxies
 of DIFI: the indicators load on DIFI *and* on city development plus noise, and the Gini
 depends on DIFI only. The truth of the interaction under a proxy is therefore the slope of
 the true effects on the proxy (the same least-squares projection that defines it for DIFI,
 ``framework/spec/truth.py``), and the moderator's own coefficient has no structural truth
-(``null``); the run's spec record says so (``moderator_note``).
+(``null``); the run's spec record says so (``moderator_note``). The measures' names, labels
+and notes are in :mod:`framework.data.moderator_measures`.
 """
 
 from __future__ import annotations
@@ -24,36 +25,13 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from framework.errors import UserInputError
-
-TRUE_MODERATOR = "difi"
-PROXIES = ("digital_index", "digital_coordination")
-MEASURES = (TRUE_MODERATOR, *PROXIES)
-LABELS = {"difi": "DIFI", "digital_index": "digital index", "digital_coordination": "digital coordination D"}
-NOTES = {
-    "digital_index": "moderator = seed 002's entropy composite of the 14 digital indicators (eq. 1-3), a noisy proxy of DIFI, "
-                     "the true moderator: truth of treatment_x_moderator = slope of the true effects on the proxy; "
-                     "the moderator's own coefficient has no structural truth (null)",
-    "digital_coordination": "moderator = seed 002's coupling coordination D (eq. 4-6, n = 3) of the three digital subsystem "
-                            "indices, a noisy proxy of DIFI, the true moderator: truth of treatment_x_moderator = slope of the "
-                            "true effects on the proxy; the moderator's own coefficient has no structural truth (null)",
-}
-
-
-def measure_name(config: Mapping[str, Any] | str | None) -> str:
-    name = config if isinstance(config, str) or config is None else config.get("name")
-    name = TRUE_MODERATOR if name is None else str(name)
-    if name not in MEASURES:
-        raise UserInputError(f"moderator = {name!r}: use one of {', '.join(MEASURES)}")
-    return name
+from framework.data.moderator_measures import LABELS, TRUE_MODERATOR, measure_name
+from framework.indices import COMPOSITE, IndicatorSystem, build_indices, within_regions
 
 
 def moderator_values(world, config: Mapping[str, Any] | None) -> pd.Series | None:
     """The chosen measure for every row of ``world.panel.frame`` (``None`` for DIFI, which is
     already the panel's moderator)."""
-    from framework.coordination.measure import build_indices, within_regions
-    from framework.coordination.system import COMPOSITE, IndicatorSystem
-
     name = measure_name(config)
     if name == TRUE_MODERATOR:
         return None

@@ -15,7 +15,10 @@ coordination within each region (across its subsystems) and between regions (eq.
 The eq. 2 shift lets an index reach ``1 + shift`` (a region holding every indicator's maximum);
 eq. 4-6 and Table 2 need ``S`` in ``[0, 1]``, so such values are capped at 1 for coupling and
 counted (:attr:`Indices.capped`). The equations themselves live in
-:mod:`framework.indices.entropy` and :mod:`framework.indices.coupling`.
+:mod:`framework.indices.entropy` and :mod:`framework.indices.coupling`; which indicator
+belongs to which subsystem, in :mod:`framework.indices.system`. Used by the coordination app
+(:mod:`framework.coordination`) and by the synthetic world's moderator measures
+(:mod:`framework.data.synthetic.moderators`).
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from framework.coordination.system import COMPOSITE, IndicatorSystem
 from framework.errors import UserInputError
 from framework.indices.coupling import coupling_coordination
 from framework.indices.entropy import entropy_index
+from framework.indices.system import COMPOSITE, IndicatorSystem
 
 POOLINGS = {"all": None, "year": "year"}
 """eq. 1's min and max: over all region-years, or within each year."""

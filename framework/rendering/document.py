@@ -1,9 +1,10 @@
 """A small document model (sections of paragraphs, lists, tables, figures) and its renderers.
 
-The report is built once as a :class:`Document`; :func:`to_html` (self-contained: images as
+A report is built once as a :class:`Document`; :func:`to_html` (self-contained: images as
 base64 data URIs, inline CSS, no scripts), :func:`to_markdown` (images as files referenced
-relatively) and :func:`to_latex_table` (booktabs) render the same content. All text in the
-model is plain: each renderer escapes it for its format.
+relatively) and :func:`to_latex_table` (booktabs) render the same content;
+:func:`to_markdown_table` renders one :class:`Table` alone. All text in the model is plain:
+each renderer escapes it for its format (:mod:`framework.rendering.escape`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 
-from framework.report.text import escape_html, escape_latex, escape_md
+from framework.rendering.escape import escape_html, escape_latex, escape_md
 
 
 @dataclass

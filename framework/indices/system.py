@@ -1,6 +1,7 @@
 """Which indicator belongs to which subsystem, and in which direction (seed 002, Table 1).
 
-An :class:`IndicatorSystem` is read from the ``system`` config of ``experiments.coordination``::
+An :class:`IndicatorSystem` is read from the ``system`` config of ``experiments.coordination``
+(or built in code, as the synthetic world's moderator measures do)::
 
     subsystems:
       digital_infrastructure:
