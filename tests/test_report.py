@@ -414,3 +414,17 @@ def test_tables_by_spec_when_no_column_id(tmp_path):
     assert "Table 2: Benchmark regression results" in md and "Table 5: Heterogeneity analysis results" in md
     assert "matched to the paper's columns by their spec" in md
     assert "-0.133" in md  # Table 5 (2): the published value comes from conf/column/t5c2.yaml
+
+
+def test_records_of_every_schema_version_are_read_alike(tmp_path):
+    """Records written before schema_version existed (version 1) sit beside current ones."""
+    from framework.records.record import SCHEMA_VERSION
+
+    old = record("twfe", "within", "t2c2", [coef("treatment", -0.05, (-0.145, 0.045), 0.3, -0.10)])
+    assert "schema_version" not in old
+    current = {**old, "schema_version": SCHEMA_VERSION}
+    root = write_records(tmp_path, {"old": old, "current": current})
+    frame = collect(root).sort_values("run")
+    assert frame["schema_version"].tolist() == [SCHEMA_VERSION, 1]
+    assert frame["estimate"].tolist() == [-0.05, -0.05]
+    assert build_report(root).exists()

@@ -49,6 +49,9 @@ def _rows(record: dict, run: str) -> list[dict]:
     diagnostics = record.get("diagnostics") or {}
     base = {
         "run": run,
+        # records written before schema_version existed are version 1; every field read below
+        # is read the same way in every version
+        "schema_version": record.get("schema_version", 1),
         "status": record.get("status"),
         "error": record.get("error"),
         "estimator": record.get("estimator") or estimator_cfg.get("name"),
