@@ -33,7 +33,8 @@ def test_numbers_unchanged(name):
     expected = GOLDEN_NUMBERS[name]
     got = run_case(name)
     assert got["n_obs"] == expected["n_obs"]
-    assert set(got["coefficients"]) == set(expected["coefficients"])
+    # every recorded term is still there (families may report more, e.g. control coefficients)
+    assert set(expected["coefficients"]) <= set(got["coefficients"])
     moved = [
         f"{term}.{field}: {got['coefficients'][term][field]!r} != {expected['coefficients'][term][field]!r}"
         for term in expected["coefficients"]
