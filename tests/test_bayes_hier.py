@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.errors import UserInputError
 from framework.estimators import available, build_estimator
-from framework.spec import Spec, apply_spec
+from framework.spec import Spec, apply_spec, true_values
 from tests.conftest import ROOT
 
 SMALL = {"chains": 2, "draws": 400, "tune": 400}
@@ -29,11 +29,15 @@ def fit(data, seed=0, **config):
 
 
 @pytest.fixture(scope="module")
-def linear_data():
+def linear_panel():
     """Confounded city and year effects, heterogeneous effects, controls acting linearly:
     the model's assumptions hold (nonlinearity=0)."""
-    panel = generate_world(WorldKnobs(n_cities=30, nonlinearity=0.0), seed=0).panel
-    return apply_spec(panel, Spec.from_config({}))
+    return generate_world(WorldKnobs(n_cities=30, nonlinearity=0.0), seed=0).panel
+
+
+@pytest.fixture(scope="module")
+def linear_data(linear_panel):
+    return apply_spec(linear_panel, Spec.from_config({}))
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +50,9 @@ def test_registered_with_a_description():
     assert available()["bayes_hier"]
 
 
-def test_credible_interval_covers_the_truth_where_assumptions_hold(fitted, linear_data):
+def test_credible_interval_covers_the_truth_where_assumptions_hold(fitted, linear_data, linear_panel):
     (coef,) = fitted.coefficients_
-    truth = linear_data.truth["treatment"]
+    truth = true_values(linear_data, linear_panel)["treatment"]
     assert coef.term == "treatment" and coef.interval == "credible" and coef.p_value is None
     assert coef.ci_low < truth < coef.ci_high
     assert abs(coef.estimate - truth) < 2.5 * coef.std_error
@@ -73,14 +77,22 @@ def test_diagnostics_are_computed(fitted, linear_data):
     assert isinstance(d["divergences"], int) and d["divergences"] >= 0
     assert isinstance(d["converged"], bool) and isinstance(d["warnings"], list)
     assert d["converged"] == (not d["warnings"])
-    assert d["heterogeneity"] == ["period", "uil_group"]
-    # the sample spans both windows: average slopes by window and by UIL half of the rows
-    assert set(d["slope_by_period"]) == {"2011-2015", "2016-2021"}
-    assert set(d["slope_by_uil_half"]) == {"above_median", "at_or_below_median"}
+    assert d["heterogeneity"] == ["period", "treatment_group"]
+    # the sample spans both windows: average effects by window and by treatment half of the rows
+    by_period, by_half = d["group_effects"]["period"], d["group_effects"]["treatment_half"]
+    assert set(by_period) == {"2011-2015", "2016-2021", "difference"}
+    assert set(by_half) == {"above_median", "at_or_below_median", "difference"}
     early = linear_data.frame["time"] <= 2015
-    weighted = (early.mean() * d["slope_by_period"]["2011-2015"]["mean"]
-                + (1 - early.mean()) * d["slope_by_period"]["2016-2021"]["mean"])
+    weighted = (early.mean() * by_period["2011-2015"]["estimate"]
+                + (1 - early.mean()) * by_period["2016-2021"]["estimate"])
     assert weighted == pytest.approx(fitted.coefficients_[0].estimate)
+    assert by_period["2011-2015"]["n_obs"] == early.sum() and by_period["2016-2021"]["n_obs"] == (~early).sum()
+    assert by_half["above_median"]["n_obs"] + by_half["at_or_below_median"]["n_obs"] == linear_data.n_obs
+    for group in (by_period["2011-2015"], by_half["above_median"]):
+        assert group["interval"] == "credible" and group["p_value"] is None
+    assert by_period["difference"]["of"] == "2011-2015 - 2016-2021"
+    assert by_period["difference"]["estimate"] == pytest.approx(
+        by_period["2011-2015"]["estimate"] - by_period["2016-2021"]["estimate"])
     assert fitted.diagnostics_["n_obs_used"] == linear_data.n_obs
 
 
@@ -124,19 +136,21 @@ def test_moderation_gives_three_credible_terms_with_pymc():
     interaction model holds; sampled with PyMC's own NUTS."""
     knobs = WorldKnobs(n_cities=30, nonlinearity=0.0, effect_early_shift=0.0, effect_level_slope=0.0,
                        effect_difi_slope=-0.002)
-    data = apply_spec(generate_world(knobs, seed=0).panel, Spec.from_config({"moderation": {"name": "centered"}}))
+    panel = generate_world(knobs, seed=0).panel
+    data = apply_spec(panel, Spec.from_config({"moderation": {"name": "centered"}}))
     estimator = fit(data, sampler="pymc", chains=2, draws=150, tune=150)
     assert [c.term for c in estimator.coefficients_] == ["treatment", "moderator", "treatment_x_moderator"]
     for coef in estimator.coefficients_:
         assert coef.interval == "credible" and coef.p_value is None
         assert coef.ci_low < coef.estimate < coef.ci_high and coef.std_error > 0
     interaction = estimator.coefficients_[2]
-    assert abs(interaction.estimate - data.truth["treatment_x_moderator"]) < 3 * interaction.std_error
+    assert abs(interaction.estimate - true_values(data, panel)["treatment_x_moderator"]) < 3 * interaction.std_error
     assert interaction.ci_high < 0
     d = estimator.diagnostics_
     assert d["sampler"] == "pymc" and d["heterogeneity"] == []  # no period/group offsets under moderation
     # the average effect by window includes the interaction at each window's mean M~ (DIFI rises)
-    early, late = d["slope_by_period"]["2011-2015"]["mean"], d["slope_by_period"]["2016-2021"]["mean"]
+    by_period = d["group_effects"]["period"]
+    early, late = by_period["2011-2015"]["estimate"], by_period["2016-2021"]["estimate"]
     assert early > late
     assert set(d["rhat"]) == {"treatment", "moderator", "treatment_x_moderator"}
 
@@ -145,8 +159,13 @@ def test_shipped_config_builds_the_defaults():
     config = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "estimator" / "bayes_hier.yaml"))
     estimator = build_estimator(config, None, {}, 7)
     assert (estimator.fe, estimator.year_effects, estimator.sampler) == ("cre", "fixed", "nutpie")
-    assert estimator.heterogeneity == ("period", "uil_group")
+    assert estimator.heterogeneity == ("period", "treatment_group")
     assert estimator.seed == 7 and estimator.draws == 1500 and estimator.chains == 4
+
+
+def test_uil_group_is_an_alias_of_treatment_group():
+    estimator = build_estimator({"name": "bayes_hier", "heterogeneity": ["period", "uil_group"]}, None, {}, 0)
+    assert estimator.heterogeneity == ("period", "treatment_group")
 
 
 @pytest.mark.parametrize(

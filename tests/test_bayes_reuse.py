@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import framework.estimators.bayes_hier as bayes_hier
+import framework.estimators.bayes_hier.sampling as sampling
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.estimators import build_estimator
 from framework.spec import Spec, apply_spec
@@ -23,16 +23,17 @@ def world(seed, **spec):
 
 def draws(estimator):
     posterior = estimator.artifacts_["posterior"].posterior
-    return {name: posterior[name].values for name in ("treatment", "slope_mean", "city_slope", "sigma", "slope_by_uil_half")}
+    names = ("treatment", "slope_mean", "city_slope", "sigma", "effect_by_treatment_half")
+    return {name: posterior[name].values for name in names}
 
 
 @pytest.fixture(scope="module")
 def reused_and_fresh():
     """The second dataset's fit through the model compiled for the first, and compiled afresh."""
-    bayes_hier._MODELS.clear()
+    sampling._MODELS.clear()
     first = fit(world(0))
     reused = fit(world(1))
-    bayes_hier._MODELS.clear()
+    sampling._MODELS.clear()
     fresh = fit(world(1))
     return first, reused, fresh
 
@@ -62,7 +63,7 @@ def test_another_shape_or_option_builds_another_model(reused_and_fresh):
     assert window.model_ is not first.model_
     assert window.diagnostics_["n_obs_used"] == 20 * 6
     other_prior = build_estimator({"name": "bayes_hier", **SMALL, "priors": {"coef": 2.0}}, None, {}, 0)
-    assert other_prior._structure(first.design_) != first._structure(first.design_)
+    assert sampling.structure(other_prior, first.design_) != sampling.structure(first, first.design_)
     # the first structure is still kept: back to it, reused
     assert fit(world(2)).diagnostics_["compiled_model_reused"] is True
 
@@ -70,10 +71,10 @@ def test_another_shape_or_option_builds_another_model(reused_and_fresh):
 def test_moderation_terms_are_rescaled_with_each_dataset():
     """The data-unit scales of the moderation terms are data too: a reused model must report
     the second dataset's, as a fresh compile does."""
-    bayes_hier._MODELS.clear()
+    sampling._MODELS.clear()
     fit(world(0, moderation={"name": "centered"}))
     reused = fit(world(1, moderation={"name": "centered"}))
-    bayes_hier._MODELS.clear()
+    sampling._MODELS.clear()
     fresh = fit(world(1, moderation={"name": "centered"}))
     assert reused.diagnostics_["compiled_model_reused"] and not fresh.diagnostics_["compiled_model_reused"]
     assert [c.term for c in reused.coefficients_] == ["treatment", "moderator", "treatment_x_moderator"]
