@@ -8,7 +8,7 @@ import pytest
 
 from framework.errors import UserInputError
 from framework.estimators import available, build_estimator
-from framework.estimators.clustered import clustered_standard_errors
+from framework.estimators.dml import clustered_standard_errors
 from framework.spec import Spec, apply_spec, true_values
 from tests.conftest import learner_config
 
