@@ -6,7 +6,10 @@ Collects every ``result.json`` under the directory (single runs and sweeps, ok a
 into ``<dir>/runs.parquet`` and ``<dir>/runs.csv``, then writes ``<dir>/report/index.html``
 (self-contained), ``report.md`` (figures in ``report/figures/``) and LaTeX tables in
 ``report/tables/``. Prints the path of ``index.html`` as its last line. A missing directory,
-or one without records, stops with one line and exit code 2. See docs/REPORT.md.
+or one without records, stops with one line and exit code 2. On the paper's kind of data (the
+synthetic world, or a file declared ``data.paper_panel: true``) the report speaks the paper's
+words; on any other panel it uses the data's own column names and judges the hypotheses
+declared in the runs' ``hypotheses:`` config instead of H1-H4. See docs/REPORT.md.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m experiments.report",
-        description="Collect every result.json under DIR and write DIR/report/index.html (+ report.md, tables/*.tex).",
+        description="Collect every result.json under DIR and write DIR/report/index.html (+ report.md, tables/*.tex). "
+        "On your own panel the report uses your column names and judges the hypotheses declared in the runs' config.",
     )
     parser.add_argument("directory", metavar="DIR", help="a results directory (single runs and/or sweeps)")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")

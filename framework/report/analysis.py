@@ -18,6 +18,7 @@ Conventions (``docs/REPORT.md``):
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from framework.numerics.evaluation import against_truth
+from framework.report.collect import general_controls, general_sample
 from framework.report.columns import paper_columns
 from framework.report.text import DAGGER, is_missing, number, significant, stars
 
@@ -36,6 +38,8 @@ COLUMNS = [
     "paper_table", "paper_column", "published_n", "n_obs", "n_units", "runtime_s", "converged",
     "diagnostic_warnings", "family", "spec_label", "spec_order", "term", "term_order", "estimate", "std_error",
     "ci_low", "ci_high", "p_value", "interval", "truth", "published_estimate", "published_std_error",
+    "paper_kind", "unit_column", "time_column", "outcome_column", "treatment_column", "moderator_column", "control_columns",
+    "periods", "warnings", "n_warnings", "hypotheses", "term_column", "_config", "_spec",
 ]
 # Choices that tell runs of one family apart, in the order a method label names them.
 METHOD_DIMS = ["learner", "folds", "n_rep", "seed", "data_source"]
@@ -43,6 +47,36 @@ METHOD_DIMS = ["learner", "folds", "n_rep", "seed", "data_source"]
 CHOICE_DIMS = ["estimator", "fe", "learner", "folds", "n_rep", "seed", "data_source"]
 TERM_NAMES = {"treatment": "UIL", "treatment_x_moderator": "DIFI\u00d7UIL", "moderator": "DIFI"}
 TERM_ORDER = {"treatment": 0, "treatment_x_moderator": 1, "moderator": 2}
+CONTROL_PREFIX = "control:"
+
+
+def term_rank(term) -> int:
+    """Treatment terms first (treatment, interaction, moderator), then controls, then the rest."""
+    if term in TERM_ORDER:
+        return TERM_ORDER[term]
+    return 5 if str(term).startswith(CONTROL_PREFIX) else 9
+
+
+def is_control(term) -> bool:
+    return term is not None and str(term).startswith(CONTROL_PREFIX)
+
+
+def without_controls(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose term is not a control's."""
+    return rows[np.array([not is_control(t) for t in rows["term"]], dtype=bool)]
+
+
+def term_label(term, column, paper_kind) -> str:
+    """How a term is named: on the paper's kind of data the paper's names (UIL, DIFI×UIL,
+    DIFI); otherwise the user's column (the coefficient's ``column``, or the role's column);
+    a control by its column everywhere."""
+    if term is None:
+        return ""
+    if paper_kind and term in TERM_NAMES:
+        return TERM_NAMES[term]
+    if column:
+        return str(column)
+    return str(term)[len(CONTROL_PREFIX):] if is_control(term) else str(term)
 
 
 def _value(x):
@@ -89,9 +123,19 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     df["sig"] = objects([significant(p, lo, hi) if ok and t is not None else None for ok, t, p, lo, hi in zip(df["ok"], df["term"], df["p_value"], df["ci_low"], df["ci_high"])], df.index)
     df["conclusion"] = [conclusion(e, s) for e, s in zip(df["estimate"], df["sig"])]
     df["window"] = [_window(n, s, e) for n, s, e in zip(df["window_name"], df["window_start"], df["window_end"])]
+    # records without a data kind (unreadable ones) count as the paper's kind only in a collection of that kind alone
+    known = [bool(k) for k in df["paper_kind"] if k is not None]
+    default_kind = all(known) if known else True
+    df["paper_kind"] = objects([default_kind if k is None else bool(k) for k in df["paper_kind"]], df.index)
+    df["term_label"] = [term_label(t, c, k) for t, c, k in zip(df["term"], df["term_column"], df["paper_kind"])]
+    df["controls_shown"] = [c if k else general_controls(c, cc) for c, cc, k in zip(df["controls"], df["control_columns"], df["paper_kind"])]
+    df["sample_shown"] = [s if k else general_sample(s, t) for s, t, k in zip(df["sample"], df["treatment_column"], df["paper_kind"])]
     # a spec is what the data see (window, sample, controls, moderation): paper columns that
     # differ only in the learner or the folds (t2c2, t3c1, t3c2) are one spec run by several methods
     df["spec_key"] = [l if l is not None else (c if c is not None else "?") for c, l in zip(df["column_id"], df["spec_label"])]
+    if df["paper_kind"].nunique() > 1:  # a mixed collection: other data never share a spec with the paper's
+        df["spec_key"] = [k if p else f"{k} [data={_source(s, d)}]" for k, p, s, d in zip(df["spec_key"], df["paper_kind"], df["data_source"], df["data"])]
+        df["spec_label"] = [l if p or l is None else f"{l} [data={_source(s, d)}]" for l, p, s, d in zip(df["spec_label"], df["paper_kind"], df["data_source"], df["data"])]
     names, orders = {}, {}
     for key, sel in df.groupby("spec_key", sort=False):
         ids = sorted({c for c in sel["column_id"] if c is not None})
@@ -104,6 +148,24 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     df["spec_sort"] = df["spec_key"].map(orders)
     df["method"] = method_labels(df)
     return df
+
+
+def _source(source, kind) -> str:
+    text = str(source if source is not None else (kind or "?"))
+    return text.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def paper_mode(df: pd.DataFrame) -> bool:
+    """Is the collection of the paper's kind of data? Every finished run's record is (or, with
+    no finished run, every run's): then the report speaks the paper's words."""
+    per_run = runs(df)
+    finished = per_run[per_run["ok"]]
+    return bool((finished if len(finished) else per_run)["paper_kind"].astype(bool).all())
+
+
+def paper_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of records of the paper's kind of data."""
+    return df[df["paper_kind"].astype(bool)]
 
 
 def objects(values, index) -> pd.Series:
@@ -438,8 +500,9 @@ def _truth(h: Hypothesis, parts_rows: dict) -> tuple[str, str]:
 
 # --- agreement ----------------------------------------------------------------------------------
 def agreement(df: pd.DataFrame) -> pd.DataFrame:
-    """Per spec and term: do the methods agree on sign and on significance at 5 %?"""
+    """Per spec and term (controls left out): do the methods agree on sign and on significance at 5 %?"""
     rows = ok_terms(df)
+    rows = without_controls(rows)
     out = []
     for (key, term), sel in rows.groupby(["spec_key", "term"], sort=False):
         signs = np.sign(sel["estimate"].to_numpy(dtype=float))
@@ -450,7 +513,8 @@ def agreement(df: pd.DataFrame) -> pd.DataFrame:
             "spec_key": key,
             "spec_name": sel["spec_name"].iloc[0],
             "term": term,
-            "term_order": TERM_ORDER.get(term, 9),
+            "term_label": sel["term_label"].iloc[0],
+            "term_order": term_rank(term),
             "n": len(sel),
             "n_positive": int((signs > 0).sum()),
             "n_negative": int((signs < 0).sum()),
@@ -480,6 +544,8 @@ def truth_metrics(df: pd.DataFrame, term: str | None = "treatment", by: str = "m
     rows = rows[rows["truth"].notna()]
     if term is not None:
         rows = rows[rows["term"] == term]
+    else:
+        rows = without_controls(rows)
     out = []
     for key, sel in rows.groupby(by if isinstance(by, list) else [by], sort=False):
         errors = against_truth(sel["estimate"], sel["truth"], sel["ci_low"], sel["ci_high"])
@@ -535,8 +601,50 @@ def failed(df: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[sorted(range(len(out)), key=lambda i: natural(out["run"].iloc[i]))]
 
 
+def warning_lines(value) -> list[str]:
+    """The warnings of a run (the collection's ``warnings`` column, a JSON list)."""
+    if value is None:
+        return []
+    try:
+        lines = json.loads(value)
+    except (TypeError, ValueError):
+        return [str(value)]
+    return [str(line) for line in lines] if isinstance(lines, list) else []
+
+
+FEW_CLUSTERS = "few clusters"
+
+
+def few_clusters(lines: list[str]) -> list[str]:
+    """The lines that say a run's standard errors rest on few clusters."""
+    return [line for line in lines if line.lower().startswith(FEW_CLUSTERS)]
+
+
+def run_warnings(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per run (finished or failed) with its warning lines, their count and the
+    few-clusters lines among them."""
+    per_run = runs(df).copy()
+    per_run["warning_lines"] = objects([warning_lines(w) or ([] if d is None else [x.strip() for x in str(d).split("; ") if x.strip()])
+                                        for w, d in zip(per_run["warnings"], per_run["diagnostic_warnings"])], per_run.index)
+    per_run["n_warning_lines"] = [len(w) for w in per_run["warning_lines"]]
+    per_run["few_clusters"] = objects([few_clusters(w) for w in per_run["warning_lines"]], per_run.index)
+    return per_run.iloc[sorted(range(len(per_run)), key=lambda i: natural(per_run["run"].iloc[i]))]
+
+
+def warnings_by_family(df: pd.DataFrame) -> pd.DataFrame:
+    """Per family: runs, runs with warnings, warning lines, runs with few clusters."""
+    per_run = run_warnings(df)
+    out = []
+    for family, sel in per_run.groupby("family", sort=True):
+        out.append({"family": family, "runs": len(sel), "runs_warned": int((sel["n_warning_lines"] > 0).sum()),
+                    "warnings": int(sel["n_warning_lines"].sum()), "few_clusters": int(sum(bool(f) for f in sel["few_clusters"]))})
+    return pd.DataFrame(out, columns=["family", "runs", "runs_warned", "warnings", "few_clusters"])
+
+
 def bad_diagnostics(df: pd.DataFrame) -> pd.DataFrame:
-    per_run = runs(df[df["ok"]])
-    flags = [(c is not None and not c) or bool(w) for c, w in zip(per_run["converged"], per_run["diagnostic_warnings"])]
+    """Finished runs that did not converge or carry warnings (``all_warnings``: every line, joined)."""
+    per_run = run_warnings(df[df["ok"]])
+    per_run["all_warnings"] = ["; ".join(w) for w in per_run["warning_lines"]]
+    flags = [(c is not None and not c) or bool(w) for c, w in zip(per_run["converged"], per_run["warning_lines"])]
     out = per_run[flags] if len(per_run) else per_run
     return out.iloc[sorted(range(len(out)), key=lambda i: natural(out["run"].iloc[i]))]

@@ -69,20 +69,61 @@ def write_report(doc: Document, target: Path) -> Path:
 
 # --- the document -------------------------------------------------------------------------------
 def make_document(df: pd.DataFrame, root: Path, extra: list[Section] | None = None) -> Document:
+    """The report's sections. On the paper's kind of data alone (:func:`analysis.paper_mode`)
+    the paper's words, tables and hypotheses H1-H4; on other data the data's own column names
+    and none of the paper's; a mixed collection gets the paper's sections for its runs of the
+    paper's kind and the data's own words for the others. Declared hypotheses, every
+    coefficient per spec (on the paper's kind: where controls are estimated) and the
+    statistical warnings in every case."""
     synthetic = bool(df["truth"].notna().any())
-    columns = paper_columns()
-    parts = [
-        *sections.summary_sections(df, synthetic, analysis.hypotheses(columns)),
-        *sections.paper_table_sections(df, synthetic, columns),
-        *sections.figure_sections(df),
+    paper_mode = analysis.paper_mode(df)
+    paper_df = analysis.paper_rows(df)
+    paper_ok = bool(paper_df["ok"].any())
+    mixed = not paper_mode and paper_ok
+    columns = paper_columns() if paper_mode or mixed else {}
+    if paper_mode:
+        parts = [
+            *sections.summary_sections(df, synthetic, analysis.hypotheses(columns)),
+            *sections.paper_table_sections(df, synthetic, columns),
+            *sections.coefficient_sections(df, synthetic, level=3, only_with_controls=True),
+        ]
+    elif mixed:
+        parts = [
+            *sections.summary_sections(df, synthetic, analysis.hypotheses(columns), paper_mode=False, paper_df=paper_df),
+            *sections.paper_table_sections(paper_df, synthetic, columns),
+            *sections.coefficient_sections(df, synthetic, level=3, only_with_controls=True),
+        ]
+    else:
+        parts = [
+            *sections.summary_sections(df, synthetic, (), paper_mode=False),
+            *sections.coefficient_sections(df, synthetic, level=2),
+        ]
+    parts += [
+        *sections.figure_sections(df, paper_mode),
         *sections.agreement_sections(df, synthetic),
         sections.runtime_section(df),
         sections.failures_section(df),
+        sections.warnings_section(df),
         *(extra or []),
     ]
-    return _document(parts, f"{len(analysis.runs(df))} run(s) under {root.resolve()}")
+    return _document(parts, f"{len(analysis.runs(df))} run(s) under {root.resolve()}", title(df, paper_mode))
 
 
-def _document(parts: list[Section], what: str) -> Document:
+def title(df: pd.DataFrame, paper_mode: bool) -> str:
+    """The paper's question on its kind of data; otherwise the data's own treatment and outcome."""
+    if paper_mode:
+        return TITLE
+    others = analysis.runs(df[~df["paper_kind"].astype(bool)])
+    pairs = {(t, o) for t, o in zip(others["treatment_column"], others["outcome_column"]) if t is not None and o is not None}
+    if len(pairs) == 1:
+        treatment, outcome = pairs.pop()
+        return f"The effect of {treatment} on {outcome}: comparison report"
+    return "Comparison report"
+
+
+TITLE = "Gini\u2013UIL: comparison report"
+
+
+def _document(parts: list[Section], what: str, title_: str = TITLE) -> Document:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return Document(title="Gini\u2013UIL: comparison report", subtitle=f"{what} \u2014 generated {stamp}", sections=parts)
+    return Document(title=title_, subtitle=f"{what} \u2014 generated {stamp}", sections=parts)

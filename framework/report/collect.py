@@ -3,6 +3,14 @@
 Failed runs keep one row (term empty) so the report can list them. Columns hold the spec,
 the choices that tell runs apart (estimator, fixed effects, learner, folds, paper column),
 the coefficient, its truth and the published value when the run reproduces a paper column.
+
+Each row also says whether its record is of the paper's kind of data (``paper_kind``: the
+synthetic world, or a file declared ``data.paper_panel: true``), the user's column names for
+each role (``unit_column`` ... ``control_columns``) and for the term (``term_column``, from the
+coefficient's ``column`` or else the roles), the run's statistical warnings (``warnings``, a
+JSON list: the record's ``warnings`` and ``diagnostics.warnings``, deduplicated) and its
+declared hypotheses (``hypotheses``, JSON). Columns whose name starts with ``_`` (the record's
+config and spec, as JSON, for the hypotheses' filters) stay in memory and are not written.
 """
 
 from __future__ import annotations
@@ -15,6 +23,9 @@ import pandas as pd
 from framework.records.record import RECORD_NAME
 
 KEYS = ["run", "family", "estimator", "fe", "learner", "folds", "column_id", "spec_label"]
+ROLES = ("id", "time", "outcome", "treatment", "moderator")
+ROLE_TERMS = ("treatment", "moderator", "treatment_x_moderator")
+CONTROL_PREFIX = "control:"
 
 
 def find_records(directory: str | Path) -> list[Path]:
@@ -44,9 +55,15 @@ def _rows(record: dict, run: str) -> list[dict]:
     spec = record.get("spec") or {}
     estimator_cfg = config.get("estimator") or {}
     choices = record.get("choices") or {}
-    column = config.get("column") or {}
+    data = config.get("data") or {}
+    paper_kind = is_paper_kind(data)
+    # a run on other data that reproduces a paper column (+column=...) is not compared with the paper
+    column = (config.get("column") or {}) if paper_kind else {}
     window = spec.get("window") or [None, None]
     diagnostics = record.get("diagnostics") or {}
+    roles = role_columns(data, spec)
+    warnings = run_warnings(record)
+    declared = config.get("hypotheses")
     base = {
         "run": run,
         # records written before schema_version existed are version 1; every field read below
@@ -80,9 +97,17 @@ def _rows(record: dict, run: str) -> list[dict]:
         "runtime_s": record.get("runtime_s"),
         "converged": diagnostics.get("converged"),
         "diagnostic_warnings": "; ".join(diagnostics.get("warnings") or []) if isinstance(diagnostics.get("warnings"), list) else None,
+        "paper_kind": paper_kind,
+        **roles,
+        "periods": _periods(record.get("periods")),
+        "warnings": json.dumps(warnings),
+        "n_warnings": len(warnings),
+        "hypotheses": json.dumps(declared) if declared else None,
+        "_config": json.dumps(config, default=str),
+        "_spec": json.dumps(spec, default=str),
     }
     base["family"] = _family(base)
-    base["spec_label"] = _spec_label(base)
+    base["spec_label"] = _spec_label(base) if paper_kind else general_spec_label(base)
     base["spec_order"] = column.get("id") or base["spec_label"]
     published = column.get("published") or {}
     coefficients = record.get("coefficients") or []
@@ -96,6 +121,7 @@ def _rows(record: dict, run: str) -> list[dict]:
                 **base,
                 "term": c.get("term"),
                 "term_order": order,
+                "term_column": c.get("column") or term_column(c.get("term"), base),
                 "estimate": c.get("estimate"),
                 "std_error": c.get("std_error"),
                 "ci_low": c.get("ci_low"),
@@ -108,6 +134,65 @@ def _rows(record: dict, run: str) -> list[dict]:
             }
         )
     return rows
+
+
+def is_paper_kind(data: dict) -> bool:
+    """The paper's kind of data: the synthetic world, or a file its user declares to be the
+    paper's panel (``data.paper_panel: true``)."""
+    return data.get("kind") == "synthetic" or data.get("paper_panel") is True
+
+
+def role_columns(data: dict, spec: dict) -> dict:
+    """The user's column name of each role (None where the data do not name one)."""
+    columns = data.get("columns") or {}
+    if not isinstance(columns, dict):
+        columns = {}
+    controls = spec.get("covariates") if isinstance(spec.get("covariates"), list) else columns.get("controls")
+    return {
+        "unit_column": columns.get("id"),
+        "time_column": columns.get("time"),
+        "outcome_column": columns.get("outcome"),
+        "treatment_column": columns.get("treatment"),
+        "moderator_column": columns.get("moderator"),
+        "control_columns": ", ".join(str(c) for c in controls) if isinstance(controls, list) and controls else None,
+    }
+
+
+def term_column(term: str | None, base: dict) -> str | None:
+    """The user's column name of a term from the roles (records written before coefficients
+    carried their ``column``)."""
+    if not term:
+        return None
+    if term.startswith(CONTROL_PREFIX):
+        return term[len(CONTROL_PREFIX):] or None
+    treatment, moderator = base.get("treatment_column"), base.get("moderator_column")
+    if term == "treatment":
+        return treatment
+    if term == "moderator":
+        return moderator
+    if term == "treatment_x_moderator" and treatment and moderator:
+        return f"{treatment}\u00d7{moderator}"
+    return None
+
+
+def run_warnings(record: dict) -> list[str]:
+    """The run's statistical warnings, one line each: the record's ``warnings`` and the
+    estimator's ``diagnostics.warnings``, in that order, each line once."""
+    lines = []
+    for source in (record.get("warnings"), (record.get("diagnostics") or {}).get("warnings")):
+        if isinstance(source, str):
+            source = [source]
+        for line in source if isinstance(source, list) else []:
+            text = " ".join(str(line).split())
+            if text and text not in lines:
+                lines.append(text)
+    return lines
+
+
+def _periods(periods) -> str | None:
+    if not isinstance(periods, list) or not periods:
+        return None
+    return f"{periods[0]}-{periods[-1]}" if len(periods) > 1 else str(periods[0])
 
 
 def _short(target: str | None) -> str | None:
@@ -129,10 +214,39 @@ def _spec_label(row: dict) -> str:
     return " ".join(parts)
 
 
+SAMPLE_WORDS = {"high_uil": "above median", "low_uil": "at or below median"}
+
+
+def general_spec_label(row: dict) -> str:
+    """A spec in the data's own words: the control columns instead of the paper's ``controls``
+    choice name, the treatment halves by the treatment's column, the moderator's column."""
+    window = row["window_name"] if row["window_name"] not in (None, "custom") else f"{row['window_start']}-{row['window_end']}"
+    parts = [f"window={window}", f"sample={general_sample(row['sample'], row.get('treatment_column'))}",
+             f"controls={general_controls(row['controls'], row.get('control_columns'))}"]
+    if row["moderation"] not in (None, "none"):
+        parts.append(f"moderation={row['moderation']}")
+        parts.append(f"moderator={row.get('moderator_column') or 'moderator'}")
+    return " ".join(parts)
+
+
+def general_sample(sample, treatment) -> str:
+    if sample in SAMPLE_WORDS:
+        return f"{treatment or 'treatment'} {SAMPLE_WORDS[sample]}"
+    return str(sample)
+
+
+def general_controls(controls, columns) -> str:
+    """``paper`` is the config's name for "the data's controls": say which they are."""
+    if controls == "paper":
+        return columns.replace(", ", "+") if columns else "all"
+    return str(controls)
+
+
 def write_collection(frame: pd.DataFrame, directory: str | Path) -> tuple[Path, Path]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     parquet, csv = directory / "runs.parquet", directory / "runs.csv"
+    frame = frame.drop(columns=[c for c in frame.columns if str(c).startswith("_")])
     frame.to_parquet(parquet, index=False)
     frame.to_csv(csv, index=False)
     return parquet, csv

@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from framework.rendering.png import png
-from framework.report.analysis import TERM_NAMES, TERM_ORDER
+from framework.report.analysis import term_rank
 
 PALETTE = ["#2a5caa", "#d1495b", "#2e8b57", "#e59b2f", "#7b4fa0", "#00798c", "#8c564b", "#c2185b", "#556b2f", "#4d4d4d"]
 TRUTH = "#c0392b"
@@ -22,13 +22,15 @@ def colours(families) -> dict:
     return {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(sorted(set(families)))}
 
 
-def forest(rows: pd.DataFrame, title: str, palette: dict) -> bytes:
-    """One panel per term: each method's estimate with its 95 % interval, the published
-    estimate (with +-1.96 SE) as a hollow diamond, the truth as a red line."""
-    terms = sorted(rows["term"].dropna().unique(), key=lambda t: (TERM_ORDER.get(t, 9), t))
+def forest(rows: pd.DataFrame, title: str, palette: dict, published: bool = True) -> bytes:
+    """One panel per term (titled by the rows' ``term_label``): each method's estimate with its
+    95 % interval, the truth as a red line and, when ``published`` (the paper's kind of data),
+    the published estimate (with +-1.96 SE) as a hollow diamond in a row of its own."""
+    terms = sorted(rows["term"].dropna().unique(), key=lambda t: (term_rank(t), t))
     rows = rows.sort_values(["family", "method", "run"], kind="stable")
-    n_rows = max(len(rows[rows["term"] == t]) for t in terms) + 1
-    names_all = [_row_label(r, rows[rows["term"] == r["term"]]) for _, r in rows.iterrows()] + ["paper (published)"]
+    extra = ["paper (published)"] if published else []
+    n_rows = max(len(rows[rows["term"] == t]) for t in terms) + len(extra)
+    names_all = [_row_label(r, rows[rows["term"] == r["term"]]) for _, r in rows.iterrows()] + extra
     # a fixed layout (margins from the label lengths) instead of tight bounding boxes: one draw per figure
     width = min(4.6 * len(terms), 13.5) if len(terms) > 1 else 9.5
     height = 1.45 + 0.3 * n_rows
@@ -49,7 +51,7 @@ def forest(rows: pd.DataFrame, title: str, palette: dict) -> bytes:
                     mfc="white" if credible else colour, mew=1.6)
         pub = sel["published_estimate"].dropna()
         top = len(sel) + 1.0
-        if len(pub):
+        if published and len(pub):
             est = float(pub.iloc[0])
             se = sel["published_std_error"].dropna()
             if len(se):
@@ -63,19 +65,19 @@ def forest(rows: pd.DataFrame, title: str, palette: dict) -> bytes:
                 if pd.notna(t):
                     ax.plot(t, yi, marker="|", ms=14, mew=2, color=TRUTH, ls="none")
         ax.axvline(0, color="#999999", lw=0.8, zorder=0)
-        ax.set_title(TERM_NAMES.get(term, term), fontsize=10)
-        ax.set_yticks(list(y) + [top])
-        ax.set_yticklabels(names + ["paper (published)"], fontsize=9)
-        ax.set_ylim(0.3, top + 0.7)
+        labels = [str(t) for t in sel["term_label"].dropna().unique()] if "term_label" in sel else []
+        ax.set_title(labels[0] if len(labels) == 1 else str(term), fontsize=10)
+        ax.set_yticks(list(y) + ([top] if published else []))
+        ax.set_yticklabels(names + extra, fontsize=9)
+        ax.set_ylim(0.3, (top if published else top - 1.0) + 0.7)
         ax.grid(axis="x", color="#e6e6e6", lw=0.6)
         ax.tick_params(axis="x", labelsize=8.5)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if len(terms) > 1 else 8))
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-    handles = [
-        plt.Line2D([], [], color="#333333", marker="o", lw=2, label="estimate, 95 % interval"),
-        plt.Line2D([], [], color=PAPER, marker="D", mfc="white", ls=(0, (3, 2)), label="published (\u00b11.96 SE)"),
-    ]
+    handles = [plt.Line2D([], [], color="#333333", marker="o", lw=2, label="estimate, 95 % interval")]
+    if published:
+        handles.append(plt.Line2D([], [], color=PAPER, marker="D", mfc="white", ls=(0, (3, 2)), label="published (\u00b11.96 SE)"))
     if rows["truth"].notna().any():
         handles.append(plt.Line2D([], [], color=TRUTH, ls="--", label="truth"))
     if (rows["interval"] == "credible").any():
@@ -91,7 +93,7 @@ def _row_label(row, sel) -> str:
     return label if len(label) <= 48 else label[:45] + "..."
 
 
-def spec_curve(rows: pd.DataFrame, dims: list[tuple[str, str]], palette: dict) -> bytes:
+def spec_curve(rows: pd.DataFrame, dims: list[tuple[str, str]], palette: dict, ylabel: str = "UIL coefficient") -> bytes:
     """Estimates of the treatment term sorted, with 95 % intervals and the truth, above a
     dot matrix of the choices behind each estimate (``dims``: (column, label))."""
     rows = rows.sort_values(["estimate", "run"], kind="stable").reset_index(drop=True)
@@ -122,7 +124,7 @@ def spec_curve(rows: pd.DataFrame, dims: list[tuple[str, str]], palette: dict) -
     if rows["truth"].notna().any():
         top.plot(x, rows["truth"], ls="none", marker="x", ms=ms + 1, mew=1.4, color=TRUTH, label="truth")
     top.axhline(0, color="#999999", lw=0.8, zorder=0)
-    top.set_ylabel("UIL coefficient", fontsize=9)
+    top.set_ylabel(ylabel, fontsize=9)
     top.grid(axis="y", color="#e6e6e6", lw=0.6)
     entries = rows["family"].nunique() + int(rows["truth"].notna().any())
     top.legend(fontsize=8.5, frameon=False, ncol=min(6, entries), loc="lower left", bbox_to_anchor=(0.0, 1.0),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from framework.rendering.document import Table
-from framework.report.analysis import METHOD_DIMS, TERM_NAMES, TERM_ORDER, objects, show
+from framework.report.analysis import METHOD_DIMS, TERM_NAMES, TERM_ORDER, is_control, objects, show
 from framework.report.text import DAGGER, coefficient, in_parens, is_missing, number, slug
 
 TABLE_TITLES = {
@@ -165,7 +165,7 @@ def _column_number(pid, df, columns):
 
 def _paper_table(number_: int, ids: list[str], group: Group, index: int, df: pd.DataFrame, columns: dict, synthetic: bool) -> Table:
     runs = {pid: df[df["run"] == group.runs[pid]] for pid in ids}
-    found = {t for r in runs.values() for t in r["term"].dropna()}
+    found = {t for r in runs.values() for t in r["term"].dropna() if not is_control(t)}  # controls: the coefficient tables
     found |= {t for pid in ids for t in ((columns.get(pid) or {}).get("published") or {})}
     terms = sorted(found, key=lambda t: (TERM_ORDER.get(t, 9), t))
     terms = terms or ["treatment"]
