@@ -67,10 +67,4 @@ def choice(value: Any, key: str, options: Iterable[str]) -> str:
 def cross_fitting(split: Mapping[str, Any] | None) -> tuple[int, int]:
     """``split.folds`` and ``split.n_rep``, checked: at least 2 folds and 1 repetition."""
     split = split or {}
-    try:
-        folds, n_rep = int(split.get("folds", 5)), int(split.get("n_rep", 1))
-    except (TypeError, ValueError):
-        raise UserInputError(f"split.folds = {split.get('folds')!r}, split.n_rep = {split.get('n_rep')!r}: give whole numbers") from None
-    if folds < 2 or n_rep < 1:
-        raise UserInputError(f"split.folds = {folds}, split.n_rep = {n_rep}: need at least 2 folds and 1 repetition")
-    return folds, n_rep
+    return integer(split.get("folds", 5), "split.folds", minimum=2), integer(split.get("n_rep", 1), "split.n_rep", minimum=1)

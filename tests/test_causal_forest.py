@@ -17,7 +17,7 @@ from framework.errors import UserInputError
 from framework.estimators import build_estimator
 from framework.estimators.registry import names
 from framework.numerics.inference import clustered_ols
-from framework.numerics.transforms import two_way_demean
+from framework.numerics.transforms import period_halves, two_way_demean
 from framework.spec import Spec, apply_spec, true_values
 from tests.conftest import ROOT, learner_config
 
@@ -36,8 +36,8 @@ def truths(data, panel) -> dict[str, float]:
     f = data.frame.assign(effect=panel.frame["effect"].to_numpy()[list(data.source_rows)])
     median = f["treatment"].median()
     return {
-        "infra_2011_2015": f.loc[f["time"] <= 2015, "effect"].mean(),
-        "rapid_2016_2021": f.loc[f["time"] >= 2016, "effect"].mean(),
+        "2011-2015": f.loc[f["time"] <= 2015, "effect"].mean(),
+        "2016-2021": f.loc[f["time"] >= 2016, "effect"].mean(),
         "above_median": f.loc[f["treatment"] > median, "effect"].mean(),
         "at_or_below_median": f.loc[f["treatment"] <= median, "effect"].mean(),
     }
@@ -94,19 +94,19 @@ def test_periods_and_groups_have_intervals_and_the_truths_ordering(world_panel, 
     truth = truths(data, world_panel)
     periods, halves = diagnostics["group_effects"]["period"], diagnostics["group_effects"]["treatment_half"]
     effects = {**periods, **halves}
-    for name in ("infra_2011_2015", "rapid_2016_2021", "above_median", "at_or_below_median"):
+    for name in ("2011-2015", "2016-2021", "above_median", "at_or_below_median"):
         effect = effects[name]
         assert effect["ci_low"] < effect["estimate"] < effect["ci_high"]
         assert effect["std_error"] > 0 and 0 <= effect["p_value"] <= 1
         print(f"\n{name}: {effect['estimate']:+.4f} (SE {effect['std_error']:.4f}), truth {truth[name]:+.4f}")
-    assert periods["infra_2011_2015"]["n_obs"] == 1265
+    assert periods["2011-2015"]["n_obs"] == 1265
     assert halves["above_median"]["n_obs"] + halves["at_or_below_median"]["n_obs"] == data.n_obs
     # the truths: early > late, low-UIL > high-UIL; the estimates must order the same way
-    assert truth["infra_2011_2015"] > truth["rapid_2016_2021"] and truth["at_or_below_median"] > truth["above_median"]
-    assert effects["infra_2011_2015"]["estimate"] > effects["rapid_2016_2021"]["estimate"]
+    assert truth["2011-2015"] > truth["2016-2021"] and truth["at_or_below_median"] > truth["above_median"]
+    assert effects["2011-2015"]["estimate"] > effects["2016-2021"]["estimate"]
     assert effects["at_or_below_median"]["estimate"] > effects["above_median"]["estimate"]
     difference = periods["difference"]
-    assert difference["estimate"] == pytest.approx(effects["infra_2011_2015"]["estimate"] - effects["rapid_2016_2021"]["estimate"])
+    assert difference["estimate"] == pytest.approx(effects["2011-2015"]["estimate"] - effects["2016-2021"]["estimate"])
 
 
 def test_moderation_gives_the_three_terms(small_panel):
@@ -207,7 +207,13 @@ def test_the_yaml_builds_the_estimator():
     node = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "estimator" / "causal_forest.yaml"))
     assert node["name"] == "causal_forest" and "causal_forest" in names()
     estimator = build_estimator(node, learner_config("lightgbm"), {"folds": 5, "n_rep": 1}, 0)
-    assert estimator.fe == "within" and estimator.windows == {"infra_2011_2015": (2011, 2015), "rapid_2016_2021": (2016, 2021)}
+    assert estimator.fe == "within" and estimator.windows is None  # auto: the sample's periods in two halves
+
+
+def test_auto_windows_halve_the_samples_periods():
+    assert period_halves(range(2011, 2022)) == {"2011-2015": (2011, 2015), "2016-2021": (2016, 2021)}
+    assert period_halves([1980, 1981, 1982, 1983, 1984, 1985, 1986, 1987]) == {"1980-1983": (1980, 1983), "1984-1987": (1984, 1987)}
+    assert period_halves([1, 2, 3]) == {"1-1": (1, 1), "2-3": (2, 3)}
 
 
 def test_two_way_demeaning_is_exact_on_unbalanced_panels():

@@ -17,7 +17,10 @@ A family is a subclass of :class:`Estimator` in the scikit-learn shape:
   JSON-ready dict) and optionally ``artifacts_`` (name -> object saved beside the record,
   e.g. the posterior as ArviZ ``InferenceData``);
 * ``use_nuisance_cache(cache)`` (optional hook): families that cross-fit learners may take
-  the run's :class:`~framework.cache.NuisanceCache`; the default ignores it.
+  the run's :class:`~framework.cache.NuisanceCache`; the default ignores it;
+* ``absorbed_effects()`` and ``cluster_by()`` (optional): which effects the model removes and
+  what its standard errors are clustered by, for the identification guards that run before
+  every fit (:mod:`framework.estimators.identification`).
 
 An estimator never reads files, parses the command line or writes output.
 :func:`framework.testing.check_estimator` checks a class against this contract.
@@ -80,6 +83,17 @@ class Estimator(ABC):
     @abstractmethod
     def fit(self, data: SpecData) -> "Estimator":
         """Learn from ``data``; set ``coefficients_`` and ``diagnostics_``; return ``self``."""
+
+    def absorbed_effects(self) -> tuple[str, ...]:
+        """The effects this instance's model removes (``unit``, ``time``), which the guards of
+        :mod:`framework.estimators.identification` check the treatment against. Default: both
+        for an ``fe`` choice that handles unit effects, none for ``fe=none`` or no ``fe``."""
+        fe = getattr(self, "fe", None)
+        return ("unit", "time") if fe in ("dummies", "within", "fd", "cre") else ()
+
+    def cluster_by(self) -> str | None:
+        """What the standard errors are clustered by (``unit``, ``time``, ``two_way``), or None."""
+        return None
 
     def use_nuisance_cache(self, cache) -> None:
         """Hand the run's nuisance cache to a family that cross-fits learners (default: unused)."""

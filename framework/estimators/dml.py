@@ -36,6 +36,7 @@ from sklearn.metrics import root_mean_squared_error
 from framework.cache.nuisance import fingerprint, learner_identity
 from framework.errors import UserInputError
 from framework.estimators.base import FE_CHOICES, Estimator
+from framework.estimators.caught import statistical_warnings
 from framework.estimators.registry import register
 from framework.learners import build_learner
 from framework.numerics.inference import NORMAL_975, Coefficient, score_variance
@@ -85,6 +86,12 @@ class DoubleMLEstimator(Estimator):
             seed=seed,
         )
 
+    def absorbed_effects(self) -> tuple[str, ...]:
+        return () if self.fe == "none" else ("unit", "time")
+
+    def cluster_by(self) -> str | None:
+        return "unit"
+
     def use_nuisance_cache(self, cache) -> None:
         self.nuisance_cache = cache
 
@@ -94,7 +101,13 @@ class DoubleMLEstimator(Estimator):
         frame = data.frame.copy()
         frame[UNIT_CODE] = unit_codes(frame)
         if self.fe in ("within", "fd") and data.n_obs <= data.n_units:
-            raise UserInputError(f"estimator.fe={self.fe} needs at least two periods per city; this sample has one row per city")
+            raise UserInputError(f"estimator.fe={self.fe} needs at least two periods per unit; this sample has one row per unit")
+        by_unit = self.fe != "dummies"  # every approach but the paper's draws its folds by unit
+        available = data.n_units if by_unit else data.n_obs
+        if self.folds > available:
+            raise UserInputError(
+                f"split.folds = {self.folds} is more than the {available} {'units' if by_unit else 'rows'} of this sample"
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             models, targets = self._fit_models(frame, d_cols, data.covariates)
@@ -108,9 +121,9 @@ class DoubleMLEstimator(Estimator):
             else:
                 std_errors += list(np.asarray(model.se, dtype=float))
         se_type = (
-            "clustered by city (from DoubleML's scores; rows split at random)"
+            "clustered by unit (from DoubleML's scores; rows split at random)"
             if self.fe == "dummies"
-            else "clustered by city (DoubleML, folds drawn by city)"
+            else "clustered by unit (DoubleML, folds drawn by unit)"
         )
         self.coefficients_ = [
             Coefficient.normal(term, estimate, se) for term, estimate, se in zip(terms, estimates, std_errors)
@@ -125,7 +138,7 @@ class DoubleMLEstimator(Estimator):
             "n_rep": self.n_rep,
             "nuisance_rmse": _nuisance_rmse(models[0], targets[0]),
             "nuisance_cache": self.nuisance_cache.summary() if self.nuisance_cache is not None else {"status": "off"},
-            "warnings": sorted({str(w.message).splitlines()[0] for w in caught})[:5],
+            "warnings": statistical_warnings(caught),
         }
         return self
 

@@ -14,6 +14,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import is_regressor
+from sklearn.utils._param_validation import InvalidParameterError
 
 from framework.errors import UserInputError
 
@@ -35,8 +36,33 @@ def build_learner(config: Mapping[str, Any] | DictConfig, seed: int):
         raise UserInputError(f"learner {node.get('_target_')} could not be built: {reason}") from None
     if not (is_regressor(learner) or hasattr(learner, "predict")):
         raise UserInputError(f"learner {node.get('_target_')} is not a regressor (it has no predict method)")
+    _validate(learner)
     _seed(learner, seed)
     return learner
+
+
+def _validate(learner) -> None:
+    """scikit-learn's own parameter checks, run now rather than deep inside a fit, so a bad value
+    is reported with its key (``learner.n_estimators = -5: ...``)."""
+    parts = [learner, *(step for _, step in getattr(learner, "steps", []))]
+    for part in parts:
+        if not hasattr(part, "_parameter_constraints") or not hasattr(part, "_validate_params"):
+            continue
+        try:
+            part._validate_params()
+        except InvalidParameterError as error:
+            message = str(error).strip().splitlines()[0]
+            key = message.split("'")[1] if message.count("'") >= 2 else "?"
+            value = part.get_params(deep=False).get(key, "?")
+            raise UserInputError(f"learner.{key} = {value!r}: {message}") from None
+
+
+def learner_error_key(config: Mapping[str, Any] | None, message: str) -> str | None:
+    """The ``learner.<key>`` a library's error message names, if it names one of the config's keys."""
+    for key, value in (config or {}).items():
+        if not key.startswith("_") and key != "name" and key in message:
+            return f"learner.{key} = {value!r}"
+    return None
 
 
 def _seed(learner, seed: int) -> None:

@@ -108,3 +108,13 @@ def adjacent_rows(frame: pd.DataFrame) -> np.ndarray:
     periods = np.sort(frame["time"].unique())
     position = pd.Series(np.searchsorted(periods, frame["time"].to_numpy()), index=frame.index)
     return ((position - position.groupby(frame["unit"].to_numpy()).shift(1)) == 1).to_numpy()
+
+
+def period_halves(periods) -> dict[str, tuple[int, int]]:
+    """The sample's periods split in two windows, the first holding floor(n/2) of the n distinct
+    periods (2011-2021 -> 2011-2015 and 2016-2021), labelled ``first-last``; one window when
+    there is a single period."""
+    values = sorted({int(p) for p in periods})
+    cut = max(len(values) // 2, 1)
+    windows = [values[:cut], values[cut:]]
+    return {f"{w[0]}-{w[-1]}": (w[0], w[-1]) for w in windows if w}

@@ -76,6 +76,7 @@ def apply_spec(panel: Panel, spec: Spec) -> SpecData:
         terms=terms,
         spec=spec,
         rows=rows,
+        names={**dict(panel.names), **{c: c for c in covariates if c not in panel.names}},
         source_rows=source_rows,
         moderator_scale=scale,
     )

@@ -28,10 +28,16 @@ class SpecData(PanelShape):
     spec: Spec
     rows: dict[str, int] = field(default_factory=dict)
     """Rows kept after each step of the spec, in order."""
+    names: dict[str, str] = field(default_factory=dict)
+    """Role -> the user's column name (``treatment`` -> ``union``), for messages and records."""
     source_rows: tuple[int, ...] = ()
     """Each row's position in the panel it came from (the truth is looked up there, not here)."""
     moderator_scale: float | None = None
     """Moderator units per unit of the transformed moderator (1 centred, max-min normalised)."""
+
+    def label(self, role: str) -> str:
+        """The user's name for a role or term column (falls back to the name itself)."""
+        return self.names.get(role, role)
 
     def describe(self) -> dict:
         periods = self.periods

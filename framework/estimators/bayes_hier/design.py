@@ -105,7 +105,7 @@ class _Design:
         self.period_n_obs = dict(zip(self.period_labels, (int(early.sum()), int((~early).sum()))))
         city_mean_d = group_means(d, city_idx)
         city_high = city_mean_d > np.median(city_mean_d)
-        self.group_labels = ["city_uil_above_median", "city_uil_at_or_below_median"]
+        self.group_labels = ["unit_treatment_above_median", "unit_treatment_at_or_below_median"]
         self.group_idx = np.where(city_high, 0, 1)
         modelled = []
         if not data.spec.moderated:

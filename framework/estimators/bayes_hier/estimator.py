@@ -18,18 +18,19 @@ from framework.estimators.bayes_hier.design import _Design
 from framework.estimators.bayes_hier.diagnostics import diagnostics
 from framework.estimators.bayes_hier.sampling import sample
 from framework.estimators.registry import register
+from framework.numerics.transforms import period_halves
 
 
 @register
 class BayesHierarchical(Estimator):
     name = "bayes_hier"
-    description = "Bayesian hierarchical panel model (PyMC + nutpie): pooled city slopes, Mundlak city effects, year effects"
+    description = "Bayesian hierarchical panel model (PyMC + nutpie): pooled unit slopes, Mundlak unit effects, period effects"
     fe_choices = FE_SUPPORTED
     settings = SETTINGS
     uses_learner = False
     packages = ("pymc", "pytensor", "nutpie", "arviz")
 
-    def __init__(self, fe="cre", year_effects="fixed", heterogeneity=DEFAULTS["heterogeneity"], period_end=2015,
+    def __init__(self, fe="cre", year_effects="fixed", heterogeneity=DEFAULTS["heterogeneity"], period_end=None,
                  parameterization=None, priors=None, sampler="nutpie", draws=1500, tune=1000, chains=4,
                  cores=None, target_accept=0.8, rhat_max=1.01, ess_min=400, diagnose="all", seed=0):
         self.fe = fe
@@ -54,8 +55,14 @@ class BayesHierarchical(Estimator):
         """The family from ``conf/estimator/bayes_hier.yaml`` (learner and split are not used)."""
         return cls(**settings_from_config(config or {}, seed))
 
+    def absorbed_effects(self) -> tuple[str, ...]:
+        # the slopes act on the treatment less its unit means (cre, dummies) and period means
+        return (("unit",) if self.fe in ("cre", "dummies") else ()) + (("time",) if self.year_effects != "none" else ())
+
     def fit(self, data) -> "BayesHierarchical":
-        design = _Design.from_data(data, self.fe, self.year_effects, self.heterogeneity, self.period_end)
+        # period_end None (auto): the last period of the sample's first half (2015 on 2011-2021)
+        period_end = self.period_end if self.period_end is not None else next(iter(period_halves(data.periods).values()))[1]
+        design = _Design.from_data(data, self.fe, self.year_effects, self.heterogeneity, period_end)
         idata, compile_s, sample_s, reused, model = sample(self, design)
         # the process's model for this structure: a later fit of the same structure swaps its data
         self.model_ = model

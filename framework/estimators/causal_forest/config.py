@@ -14,7 +14,6 @@ from framework.settings import choice, flag, integer, number
 
 MODIFIER_CHOICES = ("moderator", "time", "treatment_city_mean", "controls")
 DR_CATE_CHOICES = ("crossfit", "oob")
-DEFAULT_WINDOWS = {"infra_2011_2015": (2011, 2015), "rapid_2016_2021": (2016, 2021)}
 SUBFOREST_SIZE = 4
 """EconML grows its trees in sub-forests of this size for its variance: n_estimators is a multiple."""
 
@@ -72,17 +71,18 @@ def modifiers(value) -> str | tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def windows(value) -> dict[str, tuple[int, int]]:
-    """Period windows name -> (first year, last year); the default windows when unset."""
-    if value is None:
-        return dict(DEFAULT_WINDOWS)
+def windows(value) -> dict[str, tuple[int, int]] | None:
+    """Period windows name -> (first period, last period); None (``auto``) = the sample's
+    periods split in two halves at fit time (:func:`framework.numerics.transforms.period_halves`)."""
+    if value in (None, "auto"):
+        return None
     if not isinstance(value, Mapping):
-        raise UserInputError(f"estimator.windows = {value!r}: use a mapping name -> [first year, last year]")
+        raise UserInputError(f"estimator.windows = {value!r}: use auto or a mapping name -> [first period, last period]")
     out = {}
     for name, bounds in value.items():
         if not isinstance(bounds, (list, tuple)) or len(bounds) != 2 or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
-            raise UserInputError(f"estimator.windows.{name} = {bounds!r}: use [first year, last year]")
+            raise UserInputError(f"estimator.windows.{name} = {bounds!r}: use [first period, last period]")
         if bounds[0] > bounds[1]:
-            raise UserInputError(f"estimator.windows.{name} = {list(bounds)}: the first year is after the last")
+            raise UserInputError(f"estimator.windows.{name} = {list(bounds)}: the first period is after the last")
         out[str(name)] = (int(bounds[0]), int(bounds[1]))
     return out

@@ -16,9 +16,9 @@ from framework.errors import UserInputError
 from framework.numerics.transforms import one_hot, time_codes, two_way_demean
 
 FE_HANDLING = {
-    "within": "nuisances learnt on levels with city means of the controls in W; residuals demeaned by city and year before the forest",
-    "cre": "nuisances learnt on levels with city means of the controls and treatment and year indicators in W (Mundlak)",
-    "dummies": "one-hot city and year columns in W (the paper's); rows split at random",
+    "within": "nuisances learnt on levels with unit means of the controls in W; residuals demeaned by unit and period before the forest",
+    "cre": "nuisances learnt on levels with unit means of the controls and treatment and period indicators in W (Mundlak)",
+    "dummies": "one-hot unit and period columns in W (the paper's); rows split at random",
     "none": "controls only in W",
 }
 
@@ -91,7 +91,7 @@ def make_folds(units: np.ndarray, folds: int, seed: int, by_city: bool) -> list:
     index = np.zeros((len(units), 1))
     if by_city:
         if folds > len(np.unique(units)):
-            raise UserInputError(f"split.folds = {folds} is more than the {len(np.unique(units))} cities of this sample")
+            raise UserInputError(f"split.folds = {folds} is more than the {len(np.unique(units))} units of this sample")
         return list(GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(index, groups=units))
     return list(KFold(n_splits=folds, shuffle=True, random_state=seed).split(index))
 

@@ -14,7 +14,8 @@ from sklearn.base import clone
 
 from framework.errors import UserInputError
 from framework.estimators.base import Estimator
-from framework.estimators.causal_forest.config import DEFAULT_WINDOWS, MODIFIER_CHOICES, SUBFOREST_SIZE, read_settings
+from framework.estimators.caught import statistical_warnings
+from framework.estimators.causal_forest.config import MODIFIER_CHOICES, SUBFOREST_SIZE, read_settings
 from framework.estimators.causal_forest.design import FE_HANDLING, build_design, make_folds
 from framework.estimators.causal_forest.econml_compat import check_econml_version, refit_on_transformed
 from framework.estimators.causal_forest.scores import (
@@ -28,16 +29,16 @@ from framework.estimators.causal_forest.scores import (
 from framework.estimators.registry import register
 from framework.learners import build_learner
 from framework.numerics.inference import Coefficient, clustered_ols
-from framework.numerics.transforms import unit_codes
+from framework.numerics.transforms import period_halves, unit_codes
 from framework.settings import cross_fitting
 
 
 @register
 class CausalForestEstimator(Estimator):
     name = "causal_forest"
-    description = "Causal forest (EconML CausalForestDML), folds by city; averages from doubly robust scores clustered by city"
+    description = "Causal forest (EconML CausalForestDML), folds by unit; averages from doubly robust scores clustered by unit"
     fe_choices = ("within", "cre", "dummies", "none")
-    fe_notes = {"fd": "first differences hold only for an effect constant over a city's years, the heterogeneity this family estimates"}
+    fe_notes = {"fd": "first differences hold only for an effect constant over a unit's periods, the heterogeneity this family estimates"}
     settings = (
         "fe", "modifiers", "n_estimators", "min_samples_leaf", "max_depth", "max_samples", "max_features",
         "honest", "dr_cate", "crossfit_estimators", "variance_floor", "windows", "n_jobs",
@@ -76,7 +77,7 @@ class CausalForestEstimator(Estimator):
         self.max_features = max_features
         self.honest = honest
         self.modifiers = modifiers
-        self.windows = dict(DEFAULT_WINDOWS if windows is None else windows)
+        self.windows = None if windows is None else dict(windows)
         self.variance_floor = variance_floor
         self.dr_cate = dr_cate
         self.crossfit_estimators = crossfit_estimators
@@ -95,7 +96,7 @@ class CausalForestEstimator(Estimator):
         n_units = int(units.max()) + 1
         if self.fe == "within":
             if data.n_obs <= data.n_units:
-                raise UserInputError("estimator.fe=within needs at least two periods per city; this sample has one row per city")
+                raise UserInputError("estimator.fe=within needs at least two periods per unit; this sample has one row per unit")
             check_econml_version()
         moderator_col = data.terms.get("moderator") or ("moderator" if "moderator" in frame.columns else None)
         design = build_design(frame, list(data.covariates), units, self.fe, self._modifiers(moderator_col), moderator_col)
@@ -120,10 +121,10 @@ class CausalForestEstimator(Estimator):
         diagnostics = {
             "fe": self.fe,
             "fe_handling": FE_HANDLING[self.fe],
-            "folds": "by city (EconML groups=city)" if grouped else "rows at random (a city dummy must be seen in training)",
+            "folds": "by unit (EconML groups=unit)" if grouped else "rows at random (a unit dummy must be seen in training)",
             "n_folds": self.folds,
             "n_rep": self.n_rep,
-            "se_type": "cluster-robust (CR1) by city over doubly robust scores",
+            "se_type": "cluster-robust (CR1) by unit over doubly robust scores",
             "effect_modifiers_X": list(design.X.columns),
             "controls_W": [] if design.W is None else list(design.W.columns),
             "forest": {
@@ -152,7 +153,7 @@ class CausalForestEstimator(Estimator):
                 "note": "EconML's conservative bound from the CATEs' own intervals, not clustered; reported, not used",
             },
             "group_effects": {
-                "period": period_effects(frame["time"].to_numpy(), psi, units, n_units, self.windows),
+                "period": period_effects(frame["time"].to_numpy(), psi, units, n_units, self.windows or period_halves(data.periods)),
                 "treatment_half": treatment_half_effects(frame["treatment"].to_numpy(dtype=float), psi, units, n_units),
             },
             "feature_importances": {
@@ -160,7 +161,7 @@ class CausalForestEstimator(Estimator):
             },
             "nuisance_rmse": {"outcome": float(np.sqrt(np.mean(y_res**2))), "treatment": float(np.sqrt(np.mean(d_res**2)))},
             "variance_floor_share": floored,
-            "warnings": sorted({str(w.message).splitlines()[0] for w in caught})[:5],
+            "warnings": statistical_warnings(caught),
         }
         if moderator_col is not None:
             diagnostics["moderator_slope"] = moderator_slope(frame, data, moderator_col, psi, units, n_units)
@@ -204,6 +205,14 @@ class CausalForestEstimator(Estimator):
             refit_on_transformed(forest, design.demean, self.n_estimators)
         y_res, d_res, *_ = forest.residuals_
         return forest, np.ravel(y_res).astype(float), np.ravel(d_res).astype(float)
+
+    def cluster_by(self) -> str | None:
+        return "unit"
+
+    def absorbed_effects(self) -> tuple[str, ...]:
+        # fe=none still learns the nuisances on the period (W or X), which absorbs a treatment
+        # that is the same for every unit in each period
+        return ("time",) if self.fe == "none" else ("unit", "time")
 
     def _modifiers(self, moderator_col: str | None) -> list[str]:
         if self.modifiers == "auto":

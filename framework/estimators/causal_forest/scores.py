@@ -134,7 +134,7 @@ def moderator_term(learner, frame, design, data, psi, theta, units, folds):
     estimate = plug_in - correction
     phi = m_res * (z_res - plug_in * m_res) / denominator - (correction_terms - correction)
     parts = {
-        "estimand": "effect of M~ on the outcome holding the treatment (and city and year effects) fixed, "
+        "estimand": "effect of M~ on the outcome holding the treatment (and unit and period effects) fixed, "
         "averaged over the sample: the coefficient of M~ beside the centred interaction (D - mean D) M~",
         "plug_in": plug_in,
         "dr_correction": -correction,
