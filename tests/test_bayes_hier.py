@@ -51,7 +51,7 @@ def test_registered_with_a_description():
 
 
 def test_credible_interval_covers_the_truth_where_assumptions_hold(fitted, linear_data, linear_panel):
-    (coef,) = fitted.coefficients_
+    coef = fitted.coefficients_[0]
     truth = true_values(linear_data, linear_panel)["treatment"]
     assert coef.term == "treatment" and coef.interval == "credible" and coef.p_value is None
     assert coef.ci_low < truth < coef.ci_high
@@ -60,7 +60,7 @@ def test_credible_interval_covers_the_truth_where_assumptions_hold(fitted, linea
 
 
 def test_reported_numbers_are_the_posterior_summaries(fitted):
-    (coef,) = fitted.coefficients_
+    coef = fitted.coefficients_[0]
     draws = fitted.artifacts_["posterior"].posterior["treatment"].values.ravel()
     assert draws.size == SMALL["chains"] * SMALL["draws"]
     assert coef.estimate == pytest.approx(draws.mean())
@@ -139,7 +139,9 @@ def test_moderation_gives_three_credible_terms_with_pymc():
     panel = generate_world(knobs, seed=0).panel
     data = apply_spec(panel, Spec.from_config({"moderation": {"name": "centered"}}))
     estimator = fit(data, sampler="pymc", chains=2, draws=150, tune=150)
-    assert [c.term for c in estimator.coefficients_] == ["treatment", "moderator", "treatment_x_moderator"]
+    terms = [c.term for c in estimator.coefficients_]
+    assert terms[:3] == ["treatment", "moderator", "treatment_x_moderator"]
+    assert terms[3:] == [f"control:{c}" for c in data.covariates]
     for coef in estimator.coefficients_:
         assert coef.interval == "credible" and coef.p_value is None
         assert coef.ci_low < coef.estimate < coef.ci_high and coef.std_error > 0
@@ -205,3 +207,16 @@ def test_global_diagnosis_checks_only_parameters_without_a_city_dimension(fitted
     assert quick.coefficients_ == fitted.coefficients_  # the same draws: only the checks differ
     with pytest.raises(UserInputError, match="estimator.diagnose = 'some'"):
         fit(linear_data, diagnose="some")
+
+
+def test_control_coefficients_in_data_units_agree_with_twfe(fitted, linear_data):
+    """A control's slope is (sd_y / sd_x) beta_k: with the controls acting linearly it sits
+    where two-way fixed effects puts it."""
+    controls = {c.term: c for c in fitted.coefficients_ if c.term.startswith("control:")}
+    assert list(controls) == [f"control:{c}" for c in linear_data.covariates]
+    reference = build_estimator({"name": "twfe"}, None, {}, 0).fit(linear_data)
+    for c in reference.coefficients_:
+        if c.term.startswith("control:"):
+            bayes = controls[c.term]
+            assert bayes.interval == "credible" and bayes.p_value is None
+            assert abs(bayes.estimate - c.estimate) < 1.0 * c.std_error, c.term

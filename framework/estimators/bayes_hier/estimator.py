@@ -68,6 +68,7 @@ class BayesHierarchical(Estimator):
         self.model_ = model
         self.design_ = design
         self.coefficients_ = [Coefficient.credible(term, idata.posterior[term]) for term in design.terms]
+        self.coefficients_ += control_coefficients(idata.posterior, design)
         self.diagnostics_ = diagnostics(self, idata, design, compile_s, sample_s)
         self.diagnostics_["compiled_model_reused"] = reused
         # The saved posterior keeps every parameter and derived quantity; the non-centred
@@ -81,3 +82,14 @@ class BayesHierarchical(Estimator):
         idata.posterior = idata.posterior.drop_vars(auxiliary)
         self.artifacts_ = {"posterior": idata}
         return self
+
+
+def control_coefficients(posterior, design: _Design) -> list[Coefficient]:
+    """Each control's slope in the data's units, (sd_y / sd_x) beta_k, from the posterior of
+    ``beta`` (the moderation terms among the covariates are reported as terms instead)."""
+    term_columns = set(design.term_columns.values())
+    return [
+        Coefficient.credible(f"control:{name}", posterior["beta"].sel(covariate=name) * design.y_sd / design.x_sd[k])
+        for k, name in enumerate(design.covariate_names)
+        if k not in term_columns
+    ]
