@@ -7,6 +7,7 @@ sources add "(line N+1)".
 from __future__ import annotations
 
 import gzip
+import json
 
 import numpy as np
 import pandas as pd
@@ -390,3 +391,191 @@ def test_date_time_column_is_refused(tmp_path):
     df = frame().assign(year=pd.to_datetime(frame()["year"].astype(str) + "-01-01"))
     message = load_error(tmp_path, df, name="data.parquet")
     assert "column 'year' (data.columns.time)" in message and "dates" in message
+
+
+# --- missing values: data.missing=error|drop ------------------------------------------
+
+
+def test_missing_value_error_hints_drop(tmp_path):
+    df = frame()
+    df.loc[2, "gdp"] = np.nan
+    message = load_error(tmp_path, df)
+    assert "column 'gdp' (data.columns.controls)" in message and "row 3 (line 4): missing" in message
+    assert "data.missing=drop" in message
+
+
+def test_missing_ids_hint_drop(tmp_path):
+    df = frame().astype({"city": object})
+    df.loc[4, "city"] = None
+    assert "data.missing=drop" in load_error(tmp_path, df)
+
+
+def test_drop_leaves_out_rows_missing_a_value_in_use(tmp_path):
+    df = frame()
+    df.loc[[2, 5], "gdp"] = np.nan   # a control: rows 3 and 6
+    df.loc[5, "gini"] = np.nan       # the same row misses the outcome too
+    df.loc[7, "uil"] = np.nan        # row 8
+    df.loc[0, "other"] = None        # a column the run does not use: kept
+    panel = load_file_panel(str(write(tmp_path, df)), COLUMNS, missing="drop")
+    assert panel.n_obs == 5 and panel.rows_read == 8
+    assert panel.dropped == {"gini": 1, "uil": 1, "gdp": 2}
+    assert panel.dropped_rows == (3, 6, 8)
+    assert panel.missing_record() == {
+        "missing": {"policy": "drop", "rows_read": 8, "rows_dropped": 3,
+                    "by_column": {"gini": 1, "uil": 1, "gdp": 2}, "rows": [3, 6, 8]}
+    }
+    assert not panel.frame[["outcome", "treatment", "gdp"]].isna().any().any()
+
+
+def test_drop_ignores_optional_roles_the_run_does_not_use(tmp_path):
+    df = frame()
+    df.loc[3, "difi"] = np.nan
+    path = str(write(tmp_path, df))
+    assert load_file_panel(path, COLUMNS, used_roles=[], missing="drop").n_obs == 8
+    panel = load_file_panel(path, COLUMNS, used_roles=["moderator"], missing="drop")
+    assert panel.n_obs == 7 and panel.dropped == {"difi": 1}
+
+
+def test_errors_after_drop_keep_the_files_row_numbers(tmp_path):
+    df = pd.concat([frame(), frame().iloc[[2]]], ignore_index=True)  # rows 3 and 9 duplicate
+    df.loc[0, "pop"] = np.nan                                           # row 1 dropped first
+    message = load_error(tmp_path, df, missing="drop")
+    assert "rows 3 and 9 (lines 4 and 10)" in message
+
+
+def test_drop_that_leaves_nothing_says_so(tmp_path):
+    message = load_error(tmp_path, frame().assign(gdp=np.nan), missing="drop")
+    assert "data.missing=drop leaves no rows" in message and "'gdp' 8" in message
+
+
+def test_unknown_missing_policy(tmp_path):
+    message = load_error(tmp_path, frame(), missing="fill")
+    assert "data.missing = 'fill'" in message and "drop" in message
+
+
+def test_synthetic_panels_have_no_missing_record(world_panel):
+    assert world_panel.missing_record() == {}
+
+
+# --- CSV dialects: data.read.sep / decimal / encoding ---------------------------------
+
+
+def write_text(tmp_path, df: pd.DataFrame, name: str, **to_csv) -> str:
+    path = tmp_path / name
+    df.to_csv(path, index=False, **to_csv)
+    return str(path)
+
+
+@pytest.mark.parametrize("sep, shown, hint", [
+    (";", "';'", "\"data.read.sep=';'\""),
+    ("|", "'|'", "\"data.read.sep='|'\""),
+    ("\t", "tab", "data.read.sep=tab"),
+])
+def test_other_separator_gets_a_hint(tmp_path, sep, shown, hint):
+    path = write_text(tmp_path, frame(), "semi.csv", sep=sep)
+    message = error_of(load_file_panel, path, COLUMNS)
+    assert "column 'city' (data.columns.id) not found in" in message
+    assert message.endswith(f"(the file looks {shown}-separated: set {hint})")
+
+
+def test_comma_file_read_with_semicolon_gets_the_comma_hint(tmp_path):
+    path = write_text(tmp_path, frame(), "comma.csv")
+    message = error_of(load_file_panel, path, COLUMNS, read={"sep": ";"})
+    assert "(the file looks ','-separated: set \"data.read.sep=','\")" in message
+
+
+def test_no_hint_when_the_separator_is_right(tmp_path):
+    path = write_text(tmp_path, frame(), "ok.csv")
+    message = error_of(load_file_panel, path, {**COLUMNS, "outcome": "giny"})
+    assert "looks" not in message
+
+
+@pytest.mark.parametrize("sep", [";", "|", "\t", "\\t", "tab"])
+def test_separator_and_decimal_comma(tmp_path, sep):
+    actual = {"\\t": "\t", "tab": "\t"}.get(sep, sep)
+    path = write_text(tmp_path, frame(), "eu.csv", sep=actual, decimal=",")
+    panel = load_file_panel(path, COLUMNS, read={"sep": sep, "decimal": ","})
+    expected = load_file_panel(str(write(tmp_path, frame())), COLUMNS)
+    pd.testing.assert_frame_equal(panel.frame, expected.frame, check_exact=True)
+
+
+def test_decimal_comma_without_the_option_gets_a_hint(tmp_path):
+    path = write_text(tmp_path, frame(), "eu.csv", sep=";", decimal=",")
+    message = error_of(load_file_panel, path, COLUMNS, read={"sep": ";"})
+    assert "column 'gini' (data.columns.outcome)" in message and "'0,41'" in message
+    assert "data.read.decimal=','" in message
+
+
+def test_latin1_file_names_the_encoding_key_then_reads(tmp_path):
+    df = frame().assign(city=lambda d: d["city"].map({1: "München", 2: "Köln", 3: "Düsseldorf"}))
+    path = write_text(tmp_path, df, "latin.csv", encoding="latin-1")
+    message = error_of(load_file_panel, path, COLUMNS)
+    assert path in message and "data.read.encoding" in message and "line 2" in message
+    panel = load_file_panel(path, COLUMNS, read={"encoding": "latin-1"})
+    assert sorted(panel.frame["unit"].unique()) == ["Düsseldorf", "Köln", "München"]
+
+
+def test_gzipped_latin1_csv_reads_with_the_encoding(tmp_path):
+    path = tmp_path / "latin.csv.gz"
+    with gzip.open(path, "wt", encoding="latin-1") as handle:
+        frame().assign(city="Köln " + frame()["city"].astype(str)).to_csv(handle, index=False)
+    assert "data.read.encoding" in error_of(read_table, str(path))
+    assert read_table(str(path), {"encoding": "latin-1"})["city"].iloc[0] == "Köln 2"
+
+
+@pytest.mark.parametrize("read, expected", [
+    ({"encoding": "klingon"}, "data.read.encoding = 'klingon' is not a text encoding"),
+    ({"sepp": ";"}, "unknown key data.read.sepp; did you mean data.read.sep?"),
+    ({"decimal": ",,"}, "data.read.decimal must be one character"),
+    ({"decimal": ","}, "data.read.decimal and the separator are both ','"),
+    ({"sep": 5}, "data.read.sep must be text"),
+])
+def test_bad_read_options(tmp_path, read, expected):
+    path = write_text(tmp_path, frame(), "d.csv")
+    assert expected in error_of(read_table, path, read)
+
+
+@pytest.mark.parametrize("name", ["d.parquet", "d.dta"])
+def test_other_formats_ignore_sep_and_decimal(tmp_path, name):
+    path = str(write(tmp_path, frame(), name))
+    panel = load_file_panel(path, COLUMNS, read={"sep": ";", "decimal": ",", "encoding": "latin-1"})
+    assert panel.n_obs == 8
+
+
+# --- the same, end to end through python -m experiments.run ---------------------------
+
+
+def test_a_european_file_end_to_end(tmp_path):
+    """Latin-1, ';'-separated, decimal commas, missing controls: each problem is one line that
+    says which data.* key fixes it, and the last run's record lists the rows it dropped."""
+    from framework.data.synthetic import WorldKnobs, generate_world
+    from tests.test_run_command import run_command
+
+    world = generate_world(WorldKnobs(n_cities=40), seed=1).panel.frame
+    df = world.rename(columns={"unit": "Stadt", "time": "Jahr", "outcome": "gini", "treatment": "uil"})
+    df["Stadt"] = "Köln-" + df["Stadt"]
+    df = df.drop(columns=["effect", "moderator_effect"])
+    df.loc[[4, 50, 51], "GDP"] = np.nan
+    path = write_text(tmp_path, df, "europa.csv", sep=";", decimal=",", encoding="latin-1")
+    base = ["estimator=twfe", "data=file", f"data.path={path}", "data.columns.id=Stadt", "data.columns.time=Jahr",
+            "data.columns.outcome=gini", "data.columns.treatment=uil", "data.columns.controls=[GDP,DL]"]
+    steps = [
+        ([], "data.read.encoding"),
+        (["data.read.encoding=latin-1"], "the file looks ';'-separated: set \"data.read.sep=';'\""),
+        (["data.read.encoding=latin-1", "data.read.sep=';'"], "data.read.decimal=','"),
+        (["data.read.encoding=latin-1", "data.read.sep=';'", "data.read.decimal=','"], "data.missing=drop"),
+    ]
+    for i, (extra, expected) in enumerate(steps):
+        done = run_command(*base, *extra, f"hydra.run.dir={tmp_path / str(i)}")
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 1 and len(lines) == 1, done.stderr
+        assert lines[0].startswith("error: ") and "europa.csv" in lines[0] and expected in lines[0], lines[0]
+    final = [*steps[-1][0], "data.missing=drop"]
+    done = run_command(*base, *final, f"hydra.run.dir={tmp_path / 'ok'}")
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "ok" / "result.json").read_text())
+    assert record["status"] == "ok" and record["n_obs"] == 437
+    assert record["spec"]["missing"] == {
+        "policy": "drop", "rows_read": 440, "rows_dropped": 3, "by_column": {"GDP": 3}, "rows": [5, 51, 52]
+    }
+    assert record["spec"]["rows"]["data"] == 437

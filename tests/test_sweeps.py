@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from experiments.callbacks import sweep_records
+from experiments.run import data_fingerprint
+from framework.records import finished_record, write_record
+from framework.records.record import FRAMEWORK_PACKAGE, framework_version
 from tests.test_run_command import SMALL, run_command
 
 
@@ -23,12 +28,15 @@ def test_launchers_produce_a_record_per_job(tmp_path, launcher):
 def test_rerun_skips_finished_runs_and_redoes_failed_ones(tmp_path):
     sweep = ("-m", "hydra/launcher=basic", *SMALL, "controls=none", "estimator.fe=fd,none", f"hydra.sweep.dir={tmp_path}")
     first = run_command(*sweep)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr  # a run failed
+    assert "1 of 2 runs failed; see the report" in first.stderr
     assert statuses(tmp_path) == {"0": "ok", "1": "failed"}
     ok_before = (tmp_path / "0" / "result.json").read_text()
 
     again = run_command(*sweep)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 1, again.stderr  # the failed run failed again; the ok one counts as a run
+    assert "1 of 2 runs failed; see the report" in again.stderr
+    assert again.stdout.strip().splitlines()[-1] == f"report: {tmp_path / 'report' / 'index.html'}"
     assert again.stdout.count("already done, skipped") == 1
     assert (tmp_path / "0" / "result.json").read_text() == ok_before  # untouched
     failed = json.loads((tmp_path / "1" / "result.json").read_text())
@@ -44,3 +52,64 @@ def test_paper_experiment_composes_every_column():
     assert "_target_: xgboost.XGBRegressor" in xgb.stdout and "fe: dummies" in xgb.stdout
     folds = run_command("+experiment=paper", "+column=t3c1", "--cfg", "job")
     assert "folds: 6" in folds.stdout
+
+
+def test_every_sweep_ends_with_the_report_and_experiments_keep_the_callback():
+    for command in ((), ("+experiment=paper",), ("+experiment=compare",)):
+        done = run_command(*command, "--cfg", "hydra")
+        assert done.returncode == 0, done.stderr
+        assert "_target_: experiments.callbacks.ReportOnMultirunEnd" in done.stdout
+
+
+def test_the_sweeps_own_records_count_not_older_ones(tmp_path):
+    old = tmp_path / "7"
+    write_record({"status": "failed"}, old)
+    since = time.time() + 1e-3
+    time.sleep(0.05)
+    for name, status in (("0", "ok"), ("1", "failed")):
+        (tmp_path / name / ".hydra").mkdir(parents=True)
+        (tmp_path / name / ".hydra" / "hydra.yaml").write_text("{}")
+        write_record({"status": status}, tmp_path / name)
+    assert sorted(r["status"] for r in sweep_records(tmp_path, since)) == ["failed", "ok"]
+    assert len(sweep_records(tmp_path)) == 3
+
+
+def ok_record_in(directory, config, data_sha256, version):
+    record = {"status": "ok", "config": config, "coefficients": [],
+              "provenance": {"data_sha256": data_sha256, "packages": {FRAMEWORK_PACKAGE: version}}}
+    write_record(record, directory)
+    return record
+
+
+def test_a_finished_record_needs_the_same_config_data_and_framework(tmp_path):
+    config = {"seed": 0, "data": {"kind": "synthetic"}}
+    ok_record_in(tmp_path, config, "a" * 64, framework_version())
+    assert finished_record(tmp_path, config, data_sha256="a" * 64) is not None
+    assert finished_record(tmp_path, config, data_sha256=lambda: "a" * 64) is not None
+    assert finished_record(tmp_path, config, data_sha256="b" * 64) is None       # the data changed
+    assert finished_record(tmp_path, config, data_sha256=None) is None           # cannot tell: run again
+    assert finished_record(tmp_path, {**config, "seed": 1}, data_sha256="a" * 64) is None
+    ok_record_in(tmp_path, config, "a" * 64, "0.0.0-other")
+    assert finished_record(tmp_path, config, data_sha256="a" * 64) is None       # another framework version
+
+
+def test_the_fingerprint_is_only_computed_when_the_config_matches(tmp_path):
+    ok_record_in(tmp_path, {"seed": 0}, "a" * 64, framework_version())
+
+    def never():
+        raise AssertionError("fingerprinted a run whose config differs")
+
+    assert finished_record(tmp_path, {"seed": 1}, data_sha256=never) is None
+
+
+def test_the_skip_check_fingerprints_data_as_the_run_records_it(tmp_path):
+    from framework.io import file_sha256
+    from framework.pipeline import load_panel
+    from framework.spec import Spec
+
+    config = {"seed": 4, "data": {"kind": "synthetic", "seed": 4, "world": {"n_cities": 20}}, "moderator": {"name": "difi"}}
+    assert data_fingerprint(config) == load_panel(config["data"], Spec(), 4, config["moderator"])[1]
+    path = tmp_path / "panel.csv"
+    path.write_text("a,b\n1,2\n")
+    assert data_fingerprint({"data": {"kind": "file", "path": str(path)}}) == file_sha256(path)
+    assert data_fingerprint({"data": {"kind": "file", "path": str(tmp_path / "gone.csv")}}) is None

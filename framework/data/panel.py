@@ -59,6 +59,15 @@ class Panel(PanelShape):
     source: str
     names: Mapping[str, str] = field(default_factory=dict)
     """Role -> the column name in the source (used in messages and reports)."""
+    missing: str | None = None
+    """A file's ``data.missing`` policy (``error`` or ``drop``); ``None`` for synthetic panels."""
+    rows_read: int | None = None
+    """Data rows in the source file, before any were dropped."""
+    dropped: Mapping[str, int] = field(default_factory=dict)
+    """``data.missing=drop``: source column -> rows that miss a value there (a row missing
+    two values counts in both columns)."""
+    dropped_rows: tuple[int, ...] = ()
+    """``data.missing=drop``: the rows left out, as 1-based data rows of the source."""
 
     @property
     def is_balanced(self) -> bool:
@@ -96,6 +105,21 @@ class Panel(PanelShape):
             else:
                 digest.update("\x1f".join(map(str, values)).encode())
         return digest.hexdigest()
+
+    def missing_record(self, listed: int = 50) -> dict:
+        """``{"missing": {...}}`` for a run's record: the policy, rows read and dropped in total
+        and per column, and the first ``listed`` dropped rows; ``{}`` for synthetic panels."""
+        if self.missing is None:
+            return {}
+        return {
+            "missing": {
+                "policy": self.missing,
+                "rows_read": self.rows_read,
+                "rows_dropped": len(self.dropped_rows),
+                "by_column": dict(self.dropped),
+                "rows": list(self.dropped_rows[:listed]),
+            }
+        }
 
     def summary(self) -> dict:
         periods = self.periods

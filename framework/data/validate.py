@@ -6,11 +6,16 @@
 1. the mapping: ``id``, ``time``, ``outcome``, ``treatment`` set; no unknown keys; no column
    given two roles; no control named like a panel role column;
 2. every mapped column exists (a misspelling gets the closest existing name);
-3. the values, column by column: ids present; ``time`` numeric and integer-valued;
+3. missing values (``data.missing``): with ``error`` (the default) the first missing value
+   stops the run (step 4 names it); with ``drop`` every row that misses a value in a column
+   the run uses (id, time, outcome, treatment, controls, the optional roles in use) is left
+   out -- listwise deletion -- and the panel records how many rows each column cost
+   (:attr:`Panel.dropped`) and which rows went (:attr:`Panel.dropped_rows`);
+4. the values, column by column: ids present; ``time`` numeric and integer-valued;
    ``outcome``, ``treatment``, controls and ``moderator`` numeric, without missing or
    infinite values; ``municipality`` / ``resource_city`` 0/1 (or boolean) and constant
    within each unit;
-4. the panel: no duplicated (id, time) pair, at least two periods, a treatment that varies.
+5. the panel: no duplicated (id, time) pair, at least two periods, a treatment that varies.
 
 Unbalanced panels are fine. Messages name the file (``source``), the column (the user's
 name and its ``data.columns`` key) and, where one applies, the row.
@@ -18,12 +23,14 @@ name and its ``data.columns`` key) and, where one applies, the row.
 Row convention: **"row N" is the 1-based data row**, the header not counted -- the N-th
 record of the table, i.e. Stata's observation number and Parquet row N-1 (0-based). For a
 CSV source (``.csv``/``.csv.gz``) the text line is added too: "row N (line N+1)", since the
-header occupies line 1 (blank lines, which the reader skips, are not counted).
+header occupies line 1 (blank lines, which the reader skips, are not counted). Rows keep
+their numbers in the file when ``data.missing=drop`` leaves others out.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -44,19 +51,32 @@ _WHAT = {
     "treatment": "the treatment",
 }
 _RESERVED = set(CORE_ROLES) | set(OPTIONAL_ROLES) | {EFFECT}
+MISSING_POLICIES = ("error", "drop")
+"""``data.missing``: stop at the first missing value, or leave out the rows that have one."""
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_MISSING_HINT = "fill them, or set data.missing=drop to leave those rows out"
 
 
 class _Rows:
-    """Formats row positions (0-based) the way the module docstring describes."""
+    """Formats row positions (0-based) the way the module docstring describes.
 
-    def __init__(self, source: str):
+    ``original`` maps positions in the frame being checked to positions in the source, so
+    messages keep the file's row numbers after ``data.missing=drop`` removed rows.
+    """
+
+    def __init__(self, source: str, original: np.ndarray | None = None):
         self.csv = source.lower().endswith((".csv", ".csv.gz"))
+        self.original = original
+
+    def _source(self, i: int) -> int:
+        return int(i) if self.original is None else int(self.original[int(i)])
 
     def at(self, i: int) -> str:
+        i = self._source(i)
         return f"row {i + 1}" + (f" (line {i + 2})" if self.csv else "")
 
     def many(self, positions: Iterable[int], limit: int = 5) -> str:
-        positions = [int(i) for i in positions]
+        positions = [self._source(i) for i in positions]
         text = "rows " + _join([str(i + 1) for i in positions], limit)
         if self.csv:
             text += " (lines " + _join([str(i + 2) for i in positions], limit) + ")"
@@ -156,7 +176,7 @@ def _check_roles_distinct(mapped: dict[str, str], controls: list[str], source: s
 # --- 2. the columns exist -------------------------------------------------------------
 
 
-def _check_present(frame: pd.DataFrame, key: str, name: str, source: str) -> None:
+def _check_present(frame: pd.DataFrame, key: str, name: str, source: str, hint: str = "") -> None:
     available = [str(c) for c in frame.columns]
     count = available.count(name)
     if count == 1:
@@ -167,9 +187,9 @@ def _check_present(frame: pd.DataFrame, key: str, name: str, source: str) -> Non
         )
     lower = [c for c in available if c.lower() == name.lower()]
     close = lower[:1] or difflib.get_close_matches(name, available, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else "."
+    suggestion = f"; did you mean '{close[0]}'?" if close else "."
     shown = _join(available, limit=15) if len(available) > 15 else ", ".join(available)
-    raise UserInputError(f"{_col(key, name)} not found in {source}{hint} Available: {shown}")
+    raise UserInputError(f"{_col(key, name)} not found in {source}{suggestion} Available: {shown}{hint}")
 
 
 # --- 3. the values --------------------------------------------------------------------
@@ -183,7 +203,7 @@ def _units(series: pd.Series, name: str, source: str, rows: _Rows) -> pd.Series:
         first = int(np.flatnonzero(missing)[0])
         raise UserInputError(
             f"{_col('id', name)} of {source} has {int(missing.sum())} missing id(s); "
-            f"first at {rows.at(first)}"
+            f"first at {rows.at(first)}; {_MISSING_HINT}"
         )
     if series.dtype.kind == "f" and np.all(np.mod(series.to_numpy(), 1) == 0):
         series = series.astype(np.int64)  # 101.0 -> "101"
@@ -204,9 +224,12 @@ def _numeric(series: pd.Series, key: str, name: str, source: str, rows: _Rows) -
     bad = np.isnan(values) & series.notna().to_numpy()
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        value = series.iloc[first]
+        comma = rows.csv and isinstance(value, str) and _DECIMAL_COMMA.match(value.strip()) is not None
+        hint = " (decimal commas? set \"data.read.decimal=','\")" if comma else ""
         raise UserInputError(
             f"{_col(key, name)} of {source} must be numeric but has {int(bad.sum())} "
-            f"non-numeric value(s); first at {rows.at(first)}: {_shown(series.iloc[first])}"
+            f"non-numeric value(s); first at {rows.at(first)}: {_shown(value)}{hint}"
         )
     missing, infinite = np.isnan(values), np.isinf(values)
     if missing.any() or infinite.any():
@@ -216,10 +239,10 @@ def _numeric(series: pd.Series, key: str, name: str, source: str, rows: _Rows) -
             for mask, what in ((missing, "missing"), (infinite, "infinite"))
             if mask.any()
         ]
+        advice = _MISSING_HINT if missing.any() else "replace or drop those rows"
         raise UserInputError(
             f"{_col(key, name)} of {source} has {' and '.join(counts)} value(s); first at "
-            f"{rows.at(first)}: {'missing' if missing[first] else _shown(values[first])}; "
-            f"drop or fill those rows"
+            f"{rows.at(first)}: {'missing' if missing[first] else _shown(values[first])}; {advice}"
         )
     return values
 
@@ -267,6 +290,34 @@ def _indicator(
 # --- 4. the panel ---------------------------------------------------------------------
 
 
+def _missing_mask(series: pd.Series, key: str) -> np.ndarray:
+    """Rows without a value: NaN/None/NaT, and blank text in the id column."""
+    missing = series.isna().to_numpy(dtype=bool)
+    if key == "id" and series.dtype.kind not in "biuf":
+        missing = missing | series.astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    return missing
+
+
+def _drop_missing(
+    frame: pd.DataFrame, in_use: list[tuple[str, str]], source: str
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, int]]:
+    """Listwise deletion on the columns in use: the rows kept, their positions in ``frame``,
+    and per column (the user's name) the number of rows missing a value there."""
+    masks = {name: _missing_mask(frame[name], key) for key, name in in_use}
+    dropped = {name: int(mask.sum()) for name, mask in masks.items() if mask.any()}
+    gone = np.zeros(len(frame), dtype=bool)
+    for mask in masks.values():
+        gone |= mask
+    kept = np.flatnonzero(~gone)
+    if len(kept) == 0:
+        counts = ", ".join(f"'{name}' {count}" for name, count in dropped.items())
+        raise UserInputError(
+            f"data.missing=drop leaves no rows in {source}: every one of its {len(frame)} rows misses a "
+            f"value in a column in use (rows missing a value per column: {counts})"
+        )
+    return frame.iloc[kept].reset_index(drop=True), kept, dropped
+
+
 def _check_panel(out: pd.DataFrame, names: dict[str, str], source: str, rows: _Rows) -> None:
     duplicated = out.duplicated(["unit", "time"], keep=False).to_numpy()
     if duplicated.any():
@@ -299,6 +350,8 @@ def panel_from_frame(
     columns: Mapping[str, Any] | None,
     source: str,
     used_roles: Iterable[str] | None = None,
+    missing: str = "error",
+    not_found_hint: str = "",
 ) -> Panel:
     """Validate ``frame`` against the ``data.columns`` mapping and build the :class:`Panel`.
 
@@ -308,7 +361,10 @@ def panel_from_frame(
     user gave it). ``used_roles`` lists the optional roles the run needs: only those are
     value-checked and carried into the panel (default: every mapped optional role); the
     other mapped ones must still exist as columns. Rows are named "row N", the 1-based data
-    row, plus "(line N+1)" for CSV sources (see the module docstring).
+    row, plus "(line N+1)" for CSV sources (see the module docstring). ``missing``
+    (``data.missing``) is ``error`` or ``drop`` (listwise deletion on the columns in use; the
+    panel's ``dropped`` and ``dropped_rows`` say what went). ``not_found_hint`` is appended to
+    a "column not found" message (the reader's separator hint).
 
     The panel has ``unit`` (str), ``time`` (int64), ``outcome``, ``treatment``, the controls
     under their own names and ``moderator`` (float64), ``municipality`` / ``resource_city``
@@ -316,7 +372,11 @@ def panel_from_frame(
     problem found.
     """
     source = str(source)
-    rows = _Rows(source)
+    if missing not in MISSING_POLICIES:
+        raise UserInputError(
+            f"data.missing = {_shown(missing)} (data: {source}): use data.missing=error (stop at the first "
+            f"missing value) or data.missing=drop (leave out the rows that miss a value in a column in use)"
+        )
     mapped, controls = _read_mapping(columns, source)
     if used_roles is None:
         used = {key for key in OPTIONAL_ROLES if key in mapped}
@@ -327,12 +387,20 @@ def panel_from_frame(
             raise ValueError(f"used_roles names unknown roles: {sorted(unknown)}")
     _check_roles_distinct(mapped, controls, source)
     for key, name in [*mapped.items(), *(("controls", c) for c in controls)]:
-        _check_present(frame, key, name, source)
+        _check_present(frame, key, name, source, not_found_hint)
     if len(frame) == 0:
         raise UserInputError(f"{source} has no data rows")
 
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
+    rows_read = len(frame)
+    dropped: dict[str, int] = {}
+    kept: np.ndarray | None = None
+    if missing == "drop":
+        in_use = [(key, name) for key, name in mapped.items() if key in REQUIRED_KEYS or key in used]
+        in_use += [("controls", name) for name in controls]
+        frame, kept, dropped = _drop_missing(frame, in_use, source)
+    rows = _Rows(source, kept)
     units = _units(frame[mapped["id"]], mapped["id"], source, rows)
     data: dict[str, Any] = {
         "unit": units.to_numpy(),
@@ -357,4 +425,8 @@ def panel_from_frame(
     }
     _check_panel(out, names, source, rows)
     out = out.sort_values(["unit", "time"], kind="mergesort").reset_index(drop=True)
-    return Panel(frame=out, controls=tuple(controls), source=source, names=names)
+    dropped_rows = () if kept is None else tuple(int(i) + 1 for i in np.setdiff1d(np.arange(rows_read), kept))
+    return Panel(
+        frame=out, controls=tuple(controls), source=source, names=names,
+        missing=missing, rows_read=rows_read, dropped=dropped, dropped_rows=dropped_rows,
+    )

@@ -6,7 +6,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from framework.io import write_text_atomic
 
@@ -95,17 +95,48 @@ def write_record(record: dict, directory: str | os.PathLike) -> Path:
     return write_text_atomic(Path(directory) / RECORD_NAME, text + "\n")
 
 
-def finished_record(directory: str | os.PathLike, config: dict) -> dict | None:
-    """The ``ok`` record already in ``directory`` for this exact resolved config, if any.
+FRAMEWORK_PACKAGE = "gini-uil-framework"
+"""The framework's distribution name, as ``provenance.packages`` names it."""
 
-    A sweep re-run into the same directory skips such runs; failed runs, changed configs
-    and unreadable records are run again.
+
+def framework_version() -> str | None:
+    """The installed framework's version (``None`` when it is not installed as a package)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(FRAMEWORK_PACKAGE)
+    except PackageNotFoundError:
+        return None
+
+
+def finished_record(
+    directory: str | os.PathLike,
+    config: dict,
+    data_sha256: str | None | Callable[[], str | None],
+) -> dict | None:
+    """The ``ok`` record already in ``directory`` for this exact run, if any.
+
+    A record counts as this run's only if it is ``ok`` and has the same resolved config, the
+    same data fingerprint (``provenance.data_sha256``: a file's SHA-256, a synthetic world's
+    fingerprint) and the same framework version (``gini-uil-framework`` in
+    ``provenance.packages``). ``data_sha256`` may be a function, called only once the cheaper
+    checks pass; ``None`` (the data cannot be fingerprinted) never matches. Failed runs,
+    changed configs, changed data, another framework version and unreadable records are run
+    again.
     """
     path = Path(directory) / RECORD_NAME
     try:
         record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if record.get("status") == "ok" and record.get("config") == json_ready(json.loads(json.dumps(config))):
-        return record
-    return None
+    if not isinstance(record, dict) or record.get("status") != "ok":
+        return None
+    if record.get("config") != json_ready(json.loads(json.dumps(config))):
+        return None
+    provenance = record.get("provenance") or {}
+    if (provenance.get("packages") or {}).get(FRAMEWORK_PACKAGE) != framework_version():
+        return None
+    current = data_sha256() if callable(data_sha256) else data_sha256
+    if current is None or provenance.get("data_sha256") != current:
+        return None
+    return record
