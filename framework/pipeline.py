@@ -18,10 +18,13 @@ from framework.data.moderator_measures import TRUE_MODERATOR
 from framework.data.synthetic.moderators import with_moderator
 from framework.errors import UserInputError, first_line
 from framework.estimators import build_estimator
+from framework.estimators.identification import check_estimates, check_identification
 from framework.io import file_sha256
-from framework.learners import learner_name
+from framework.learners import learner_error_key, learner_name
+from framework.settings import integer
 from framework.records import failed_record, ok_record, provenance
 from framework.spec import Spec, apply_spec, true_values
+from framework.spec.hypotheses import parse_hypotheses
 
 DATA_KINDS = ("synthetic", "file")
 
@@ -41,7 +44,8 @@ def roles_needed(spec: Spec) -> list[str]:
 def load_panel(data: Mapping[str, Any], spec: Spec, seed: int, moderator: Mapping[str, Any] | None = None) -> tuple[Panel, str]:
     """The panel and the fingerprint of the data it came from. ``moderator`` (the ``moderator``
     config group) picks how a synthetic panel measures digitalisation; a file's moderator is
-    its ``data.columns.moderator``."""
+    its ``data.columns.moderator``, ``data.read`` says how to read a CSV and ``data.missing``
+    what to do with missing values (``error`` or ``drop``)."""
     kind = data.get("kind")
     if kind == "synthetic":
         knobs = WorldKnobs.from_config(data.get("world"))
@@ -57,7 +61,9 @@ def load_panel(data: Mapping[str, Any], spec: Spec, seed: int, moderator: Mappin
         path = data.get("path")
         if not path:
             raise UserInputError("data=file needs data.path: the CSV, Parquet or Stata file to read")
-        panel = load_file_panel(str(path), data.get("columns"), used_roles=roles_needed(spec))
+        panel = load_file_panel(
+            str(path), data.get("columns"), used_roles=roles_needed(spec), read=data.get("read"), missing=data.get("missing")
+        )
         return panel, file_sha256(str(path))
     raise UserInputError(f"data.kind = {kind!r}: use data=synthetic or data=file")
 
@@ -82,21 +88,26 @@ def run(
     run many configurations on one dataset (the Monte Carlo study) draw or read it once.
     """
     started = time.perf_counter()
-    seed = int(config.get("seed", 0))
+    seed = config.get("seed", 0)
     estimator_name = (config.get("estimator") or {}).get("name")
     data_sha, source, spec_record, packages = None, None, None, ()
     try:
+        seed = integer(seed, "seed", minimum=0)
+        parse_hypotheses(config.get("hypotheses"))  # a typo fails the run now, not the report later
         spec = Spec.from_config(config)
         panel, data_sha = panel if panel is not None else load_panel(config.get("data") or {}, spec, seed, config.get("moderator"))
         source = panel.source
         data = apply_spec(panel, spec)
-        spec_record = {**data.describe(), "fe": (config.get("estimator") or {}).get("fe")}
-        estimator = build_estimator(config.get("estimator") or {}, config.get("learner"), config.get("split") or {}, seed)
+        spec_record = {**data.describe(), **panel.missing_record(), "fe": (config.get("estimator") or {}).get("fe")}
+        estimator_config = config.get("estimator") or {}
+        estimator = build_estimator(estimator_config, config.get("learner"), config.get("split") or {}, seed)
         packages = estimator.packages
+        guarded = check_identification(data, estimator.name, estimator_config.get("fe"), estimator.absorbed_effects(), estimator.cluster_by())
         estimator.use_nuisance_cache(NuisanceCache.from_config(config.get("cache")))
         estimator.fit(data)
+        check_estimates(estimator.coefficients_, data, estimator.name)
         truth = true_values(data, panel)
-        coefficients = [c.to_record(truth.get(c.term)) for c in estimator.coefficients_]
+        coefficients = [{**c.to_record(truth.get(c.term)), "column": term_column(c.term, data)} for c in estimator.coefficients_]
         artifacts = dict(estimator.artifacts_)
         record = ok_record(
             estimator=estimator.name,
@@ -109,6 +120,7 @@ def run(
             periods=data.periods,
             coefficients=coefficients,
             diagnostics=estimator.diagnostics_,
+            warnings=list(dict.fromkeys([*guarded, *(estimator.diagnostics_.get("warnings") or [])])),
             runtime_s=time.perf_counter() - started,
             provenance=provenance(data_sha, seed, source, packages),
         )
@@ -116,7 +128,7 @@ def run(
     except Exception as error:
         if debug:
             raise
-        message = str(error) if isinstance(error, UserInputError) else _internal(error)
+        message = str(error) if isinstance(error, UserInputError) else _internal(error, config.get("learner"))
         record = failed_record(
             estimator=estimator_name,
             config=dict(config),
@@ -129,8 +141,22 @@ def run(
         return RunResult(record)
 
 
-def _internal(error: Exception) -> str:
-    return f"{type(error).__name__}: {first_line(error)} (run with debug=true for the traceback)"
+def term_column(term: str, data) -> str | None:
+    """The user's column name for a record's term (``control:exper`` -> ``exper``)."""
+    if term.startswith("control:"):
+        return term.split(":", 1)[1]
+    if term == "treatment_x_moderator":
+        return f"{data.label('treatment')}\u00d7{data.label('moderator')}"
+    if term in ("treatment", "moderator"):
+        return data.label(term)
+    return None
+
+
+def _internal(error: Exception, learner: Mapping[str, Any] | None = None) -> str:
+    """One line for an error no check foresaw, led by the learner key it names, if any."""
+    line = f"{type(error).__name__}: {first_line(error)}"
+    key = learner_error_key(learner, first_line(error))
+    return f"{key}: {line}" if key else f"{line} (run with debug=true for the traceback)"
 
 
 def _own(choices: Mapping[str, str] | None) -> dict:
