@@ -112,8 +112,8 @@ def test_naive_ols_is_pooled_ols_with_hc1_errors():
     for c, column in zip(estimator.coefficients_, columns):
         assert c.estimate == pytest.approx(reference.params[column], abs=1e-10)
         assert c.std_error == pytest.approx(reference.std_errors[column], rel=1e-8)
-    with pytest.raises(UserInputError, match="estimator.fe"):
-        NaiveOLS.from_config({"name": "naive_ols", "fe": "within"})
+    with pytest.raises(UserInputError, match="estimator.fe = 'within' is not accepted by naive_ols"):
+        NaiveOLS.check_config({"name": "naive_ols", "fe": "within"})  # the registry checks before from_config
 
 
 def test_listing_in_process_has_estimators_and_learners():
