@@ -62,7 +62,7 @@ def load_panel(data: Mapping[str, Any], spec: Spec, seed: int, moderator: Mappin
         if not path:
             raise UserInputError("data=file needs data.path: the CSV, Parquet or Stata file to read")
         panel = load_file_panel(
-            str(path), data.get("columns"), used_roles=roles_needed(spec), read=data.get("read"), missing=data.get("missing")
+            str(path), data.get("columns"), used_roles=roles_needed(spec) + (["weights"] if (data.get("columns") or {}).get("weights") else []), read=data.get("read"), missing=data.get("missing")
         )
         return panel, file_sha256(str(path))
     raise UserInputError(f"data.kind = {kind!r}: use data=synthetic or data=file")
@@ -102,6 +102,11 @@ def run(
         estimator_config = config.get("estimator") or {}
         estimator = build_estimator(estimator_config, config.get("learner"), config.get("split") or {}, seed)
         packages = estimator.packages
+        if "weights" in data.frame.columns and not estimator.uses_weights:
+            raise UserInputError(
+                f"data.columns.weights = {data.label('weights')!r} is set, but {estimator.name} does not use weights; "
+                "use estimator=twfe, or leave data.columns.weights unset"
+            )
         guarded = check_identification(data, estimator.name, estimator_config.get("fe"), estimator.absorbed_effects(), estimator.cluster_by())
         estimator.use_nuisance_cache(NuisanceCache.from_config(config.get("cache")))
         estimator.fit(data)

@@ -143,6 +143,30 @@ def test_command_line_run_on_the_csv(raw, indexed, tmp_path):
     assert record["diagnostics"]["se_type"].startswith("clustered by unit")
 
 
+def test_weights_column_from_the_file_through_the_command(raw, indexed, tmp_path):
+    """data.columns.weights reaches twfe as weighted least squares; a family without weights refuses."""
+    path = tmp_path / "wage_panel.csv"
+    raw.assign(w=raw["educ"] + 1.0).to_csv(path, index=False)
+    common = [sys.executable, "-m", "experiments.run", "data=file", f"data.path={path}", "data.columns.id=nr",
+              "data.columns.time=year", "data.columns.outcome=lwage", "data.columns.treatment=union",
+              "data.columns.controls=[married,expersq]", "data.columns.weights=w"]
+    done = subprocess.run([*common, "estimator=twfe", f"hydra.run.dir={tmp_path / 'twfe'}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "twfe" / "result.json").read_text())
+    weights = indexed["educ"] + 1.0
+    reference = PanelOLS(indexed["lwage"], indexed[["union", "married", "expersq"]], entity_effects=True, time_effects=True,
+                         weights=weights).fit(**COVARIANCES["unit"])
+    got = {c["term"]: c for c in record["coefficients"]}
+    for term, column in {"treatment": "union", "control:married": "married", "control:expersq": "expersq"}.items():
+        assert got[term]["estimate"] == pytest.approx(float(reference.params[column]), rel=REL, abs=0)
+        assert got[term]["std_error"] == pytest.approx(float(reference.std_errors[column]), rel=REL, abs=0)
+    assert record["diagnostics"]["weights"] is True
+    done = subprocess.run([*common, "estimator=dml", "learner=lasso", f"hydra.run.dir={tmp_path / 'dml'}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert done.stderr.strip() == "error: data.columns.weights = 'w' is set, but dml does not use weights; use estimator=twfe, or leave data.columns.weights unset"
+
+
 def test_largest_difference_from_linearmodels():
     """Runs last: every comparison above agreed far inside the tolerance."""
     if not DIFFERENCES:

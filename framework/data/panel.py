@@ -29,7 +29,7 @@ import pandas as pd
 from framework.errors import UserInputError
 
 CORE_ROLES = ("unit", "time", "outcome", "treatment")
-OPTIONAL_ROLES = ("moderator", "municipality", "resource_city")
+OPTIONAL_ROLES = ("moderator", "municipality", "resource_city", "weights")
 EFFECT = "effect"
 MODERATOR_EFFECT = "moderator_effect"
 

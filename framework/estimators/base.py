@@ -53,6 +53,9 @@ class Estimator(ABC):
     """Why a known ``fe`` value is refused, added to the error line (e.g. ``fd`` for the forest)."""
     settings: ClassVar[tuple[str, ...]] = ()
     uses_learner: ClassVar[bool] = False
+    uses_weights: ClassVar[bool] = False
+    """Whether ``fit`` uses a ``weights`` column (``data.columns.weights``); runs of families
+    that do not are refused when weights are given."""
     packages: ClassVar[tuple[str, ...]] = ()
 
     coefficients_: list[Coefficient]

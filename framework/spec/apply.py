@@ -69,6 +69,8 @@ def apply_spec(panel: Panel, spec: Spec) -> SpecData:
     # modifier. The truth stays in the panel (framework.spec.truth).
     if "moderator" in frame.columns:
         columns.append("moderator")
+    if "weights" in frame.columns:  # regression weights, for the families that use them
+        columns.append("weights")
 
     return SpecData(
         frame=frame[list(dict.fromkeys(columns))],

@@ -35,6 +35,7 @@ class TwoWayFixedEffects(Estimator):
     fe_choices = FE_CHOICES
     settings = ("fe", "effects", "cov_type", "cluster", "debiased", "group_debias")
     packages = ("linearmodels",)
+    uses_weights = True
 
     def __init__(self, fe: str = "within", cov_type: str = "clustered", debiased: bool = True, group_debias: bool = True,
                  effects: str = "two_way", cluster: str = "unit"):
