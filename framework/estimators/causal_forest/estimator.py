@@ -190,14 +190,9 @@ class CausalForestEstimator(Estimator):
             mc_iters=self.n_rep if self.n_rep > 1 else None,
             # under within the first forest is grown on untransformed residuals and discarded
             n_estimators=SUBFOREST_SIZE if design.demean else self.n_estimators,
-            min_samples_leaf=self.min_samples_leaf,
-            max_depth=self.max_depth,
-            max_samples=self.max_samples,
-            max_features=self.max_features if self.max_features is not None else 1.0,
-            honest=self.honest,
+            **self.tree_settings(),
             inference=True,
             subforest_size=SUBFOREST_SIZE,
-            n_jobs=self.n_jobs,
             random_state=self.seed,
         )
         forest.fit(design.y, design.d, X=design.X, W=design.W, groups=groups, cache_values=True)
@@ -208,6 +203,18 @@ class CausalForestEstimator(Estimator):
 
     def cluster_by(self) -> str | None:
         return "unit"
+
+    def tree_settings(self) -> dict:
+        """The settings every forest of this family is grown with (the main one and the
+        cross-fitted ones of the scores)."""
+        return {
+            "min_samples_leaf": self.min_samples_leaf,
+            "max_depth": self.max_depth,
+            "max_samples": self.max_samples,
+            "max_features": self.max_features if self.max_features is not None else 1.0,
+            "honest": self.honest,
+            "n_jobs": self.n_jobs,
+        }
 
     def absorbed_effects(self) -> tuple[str, ...]:
         # fe=none still learns the nuisances on the period (W or X), which absorbs a treatment

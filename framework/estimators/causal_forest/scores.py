@@ -28,13 +28,8 @@ def cross_fitted_theta(params, values: np.ndarray, d_res, y_res, folds) -> np.nd
     for k, (train, test) in enumerate(folds):
         forest = CausalForest(
             n_estimators=params.crossfit_estimators,
-            min_samples_leaf=params.min_samples_leaf,
-            max_depth=params.max_depth,
-            max_samples=params.max_samples,
-            max_features=params.max_features if params.max_features is not None else 1.0,
-            honest=params.honest,
+            **params.tree_settings(),
             inference=False,
-            n_jobs=params.n_jobs,
             random_state=params.seed + 1 + k,
         )
         forest.fit(values[train], d_res[train], y_res[train])
