@@ -23,7 +23,8 @@ PACKAGES = (
 
 
 @lru_cache(maxsize=1)
-def _git_commit() -> str | None:
+def git_commit() -> str | None:
+    """The checkout's commit (``+dirty`` with uncommitted changes), or None outside git."""
     root = Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(
@@ -54,7 +55,7 @@ def provenance(data_sha256: str | None, seed: int, data_source: str | None = Non
         "data_sha256": data_sha256,
         "data_source": data_source,
         "seed": seed,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "python": platform.python_version(),
         "packages": _packages(tuple(packages)),
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

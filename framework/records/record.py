@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from framework.io import write_text_atomic
+from framework.records.provenance import git_commit
 
 RECORD_NAME = "result.json"
 SCHEMA_VERSION = 2
@@ -119,7 +120,7 @@ def finished_record(
     A record counts as this run's only if it is ``ok`` and has the same resolved config, the
     same data fingerprint (``provenance.data_sha256``: a file's SHA-256, a synthetic world's
     fingerprint) and the same framework version (``gini-uil-framework`` in
-    ``provenance.packages``). ``data_sha256`` may be a function, called only once the cheaper
+    ``provenance.packages``) and commit (``provenance.git_commit``). ``data_sha256`` may be a function, called only once the cheaper
     checks pass; ``None`` (the data cannot be fingerprinted) never matches. Failed runs,
     changed configs, changed data, another framework version and unreadable records are run
     again.
@@ -135,6 +136,8 @@ def finished_record(
         return None
     provenance = record.get("provenance") or {}
     if (provenance.get("packages") or {}).get(FRAMEWORK_PACKAGE) != framework_version():
+        return None
+    if provenance.get("git_commit") != git_commit():  # the same version, other code
         return None
     current = data_sha256() if callable(data_sha256) else data_sha256
     if current is None or provenance.get("data_sha256") != current:

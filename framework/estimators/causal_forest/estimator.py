@@ -161,7 +161,7 @@ class CausalForestEstimator(Estimator):
             },
             "nuisance_rmse": {"outcome": float(np.sqrt(np.mean(y_res**2))), "treatment": float(np.sqrt(np.mean(d_res**2)))},
             "variance_floor_share": floored,
-            "warnings": statistical_warnings(caught),
+            "warnings": statistical_warnings(caught) + _overlap_warning(floored, self.variance_floor, data.label("treatment")),
         }
         if moderator_col is not None:
             diagnostics["moderator_slope"] = moderator_slope(frame, data, moderator_col, psi, units, n_units)
@@ -231,3 +231,19 @@ class CausalForestEstimator(Estimator):
         if moderator_col is None and "moderator" in chosen:
             chosen.remove("moderator")
         return chosen
+
+
+WEAK_OVERLAP_SHARE = 0.2
+"""Above this share of rows with a floored E[D~^2 | X], the scores' weights rest on the floor."""
+
+
+def _overlap_warning(floored: float, variance_floor: float, treatment: str) -> list[str]:
+    """A line when the learner leaves the treatment little residual variation in many rows: the
+    doubly robust weights D~ / V(X) then rest on the floor and the average is unstable."""
+    if floored <= WEAK_OVERLAP_SHARE:
+        return []
+    return [
+        f"weak overlap: the residual variance of {treatment} is below estimator.variance_floor ({variance_floor:g} x its "
+        f"mean) in {floored:.0%} of rows, so the doubly robust average is unstable; a smoother learner "
+        "(e.g. learner=lasso) or more data help"
+    ]
