@@ -160,7 +160,7 @@ def term_column(term: str, data) -> str | None:
 def _internal(error: Exception, learner: Mapping[str, Any] | None = None) -> str:
     """One line for an error no check foresaw, led by the learner key it names, if any."""
     line = f"{type(error).__name__}: {first_line(error)}"
-    key = learner_error_key(learner, first_line(error))
+    key = learner_error_key(learner, error)
     return f"{key}: {line}" if key else f"{line} (run with debug=true for the traceback)"
 
 

@@ -8,6 +8,7 @@ it accepts (also inside a pipeline) is set from the run's seed unless the config
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, Mapping
 
 from hydra.errors import InstantiationException
@@ -57,11 +58,21 @@ def _validate(learner) -> None:
             raise UserInputError(f"learner.{key} = {value!r}: {message}") from None
 
 
-def learner_error_key(config: Mapping[str, Any] | None, message: str) -> str | None:
-    """The ``learner.<key>`` a library's error message names, if it names one of the config's keys."""
-    for key, value in (config or {}).items():
+def learner_error_key(config: Mapping[str, Any] | None, error: BaseException) -> str | None:
+    """Where in the config a library's error came from: ``learner.<key> = value`` when the
+    message names one of the learner's keys, else ``learner (<target>)`` when the error was
+    raised inside the learner's own package; None otherwise."""
+    config = config or {}
+    message = str(error)
+    for key, value in config.items():
         if not key.startswith("_") and key != "name" and key in message:
             return f"learner.{key} = {value!r}"
+    target = str(config.get("_target_") or "")
+    package = target.split(".")[0]
+    if package and package != "sklearn":
+        frames = traceback.extract_tb(error.__traceback__)
+        if any(f"/{package}/" in frame.filename for frame in frames):
+            return f"learner ({target}) rejected its settings or the data"
     return None
 
 
