@@ -303,7 +303,7 @@ class _Checker:
             close = difflib.get_close_matches(part, siblings, n=1, cutoff=0.6)
             where = f"{here}." if here else ""
             hint = f"; did you mean {where}{close[0]}?" if close else ""
-            choice = _choices(base).get(parts[0]) if depth >= 1 else None
+            choice = _choices(base).get(parts[0]) if depth == 1 else None  # a group's own keys; deeper: the section
             owner = f"{parts[0]}={choice}" if choice else (here or "the config")
             has = f" ({owner} has: {', '.join(siblings[:12])}{', ...' if len(siblings) > 12 else ''})" if siblings else ""
             return f"unknown key {key}{hint}{has}"

@@ -19,6 +19,7 @@ changed. ``debug=true`` (or ``HYDRA_FULL_ERROR=1``) shows tracebacks instead of 
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,7 @@ def main(cfg: DictConfig) -> None:
     path = write_record(record, directory)
     sweeping = hydra_cfg.mode == RunMode.MULTIRUN
     if record["status"] != "ok":
+        _leave_only_the_record(directory)
         print(f"error: {record['error']}", file=sys.stderr)
         print(f"result: {path} (failed)")
         if not sweeping:
@@ -60,6 +62,15 @@ def main(cfg: DictConfig) -> None:
         return
     print(_summary(record))
     print(f"result: {path}")
+
+
+def _leave_only_the_record(directory: Path) -> None:
+    """A failed run's folder keeps its failed ``result.json`` alone: Hydra's copy of the config
+    (the record holds the resolved config) and its empty job log go."""
+    shutil.rmtree(directory / ".hydra", ignore_errors=True)
+    for log in directory.glob("*.log"):
+        if log.stat().st_size == 0:
+            log.unlink(missing_ok=True)
 
 
 def data_fingerprint(config: dict) -> str | None:

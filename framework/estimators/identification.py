@@ -44,13 +44,22 @@ def check_identification(data: SpecData, family: str, fe: str | None, absorbed: 
     unit = "unit"
     frame = data.frame
     values = frame[treatment].to_numpy(dtype=float)
+    distinct = np.unique(values)
+    if distinct.size == 2:
+        minority = int(min((values == distinct[0]).sum(), (values == distinct[1]).sum()))
+        if minority < MIN_MINORITY_ROWS:
+            raise UserInputError(
+                f"{name} is binary and takes its rarer value ({distinct[0] if (values == distinct[0]).sum() == minority else distinct[1]:g}) "
+                f"in only {minority} of {len(values)} rows; at least {MIN_MINORITY_ROWS} are needed to estimate its effect"
+            )
     if "unit" in absorbed:
         varies = _varies_within(frame, treatment, "unit")
         n_varying = int(varies.sum())
         if n_varying == 0:
             raise UserInputError(
                 f"{name} does not vary within any {_unit_word(data)} in this sample (time-invariant), so {choice} cannot estimate "
-                f"its effect: the {unit} effects absorb it (use estimator.fe=none, or estimator=twfe estimator.effects=time)"
+                f"its effect: the {unit} effects absorb it (only variation between units can: e.g. estimator.fe=none, "
+                "bayes_hier's estimator.fe=random or twfe's estimator.effects=time)"
             )
         if n_varying < MIN_VARYING_UNITS:
             raise UserInputError(
@@ -68,14 +77,6 @@ def check_identification(data: SpecData, family: str, fe: str | None, absorbed: 
             f"{name} is the same for every {unit} in each period of this sample, so {choice} cannot estimate its effect: "
             "the period effects absorb it"
         )
-    distinct = np.unique(values)
-    if distinct.size == 2:
-        minority = int(min((values == distinct[0]).sum(), (values == distinct[1]).sum()))
-        if minority < MIN_MINORITY_ROWS:
-            raise UserInputError(
-                f"{name} is binary and takes its rarer value ({distinct[0] if (values == distinct[0]).sum() == minority else distinct[1]:g}) "
-                f"in only {minority} of {len(values)} rows; at least {MIN_MINORITY_ROWS} are needed to estimate its effect"
-            )
     if cluster_by is not None:
         warnings += _check_clusters(frame, cluster_by, unit, choice)
     return warnings
