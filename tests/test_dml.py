@@ -97,7 +97,7 @@ def test_unbalanced_panels_work_with_every_approach(world_panel):
 def test_fd_needs_two_periods_per_city(world_panel):
     one_per_city = world_panel.with_frame(world_panel.frame.groupby("unit").head(1).assign(time=lambda f: np.arange(len(f)) % 2))
     data = apply_spec(one_per_city, Spec.from_config({}))
-    with pytest.raises(UserInputError, match="two periods per city"):
+    with pytest.raises(UserInputError, match="two periods per unit"):
         fit(data, "fd")
 
 

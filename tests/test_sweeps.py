@@ -10,6 +10,7 @@ import pytest
 from experiments.callbacks import sweep_records
 from experiments.run import data_fingerprint
 from framework.records import finished_record, write_record
+from framework.records.provenance import git_commit
 from framework.records.record import FRAMEWORK_PACKAGE, framework_version
 from tests.test_run_command import SMALL, run_command
 
@@ -74,9 +75,10 @@ def test_the_sweeps_own_records_count_not_older_ones(tmp_path):
     assert len(sweep_records(tmp_path)) == 3
 
 
-def ok_record_in(directory, config, data_sha256, version):
+def ok_record_in(directory, config, data_sha256, version, commit=None):
     record = {"status": "ok", "config": config, "coefficients": [],
-              "provenance": {"data_sha256": data_sha256, "packages": {FRAMEWORK_PACKAGE: version}}}
+              "provenance": {"data_sha256": data_sha256, "packages": {FRAMEWORK_PACKAGE: version},
+                             "git_commit": git_commit() if commit is None else commit}}
     write_record(record, directory)
     return record
 
@@ -91,6 +93,8 @@ def test_a_finished_record_needs_the_same_config_data_and_framework(tmp_path):
     assert finished_record(tmp_path, {**config, "seed": 1}, data_sha256="a" * 64) is None
     ok_record_in(tmp_path, config, "a" * 64, "0.0.0-other")
     assert finished_record(tmp_path, config, data_sha256="a" * 64) is None       # another framework version
+    ok_record_in(tmp_path, config, "a" * 64, framework_version(), commit="0" * 40)
+    assert finished_record(tmp_path, config, data_sha256="a" * 64) is None       # the same version, other code
 
 
 def test_the_fingerprint_is_only_computed_when_the_config_matches(tmp_path):

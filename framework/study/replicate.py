@@ -66,7 +66,10 @@ def _rows(seed: int, cell: Cell, record: dict) -> list[dict]:
     }
     if record["status"] != "ok":
         return [{**base, "term": None}]
+    # the study measures the spec's terms, whose truth the world knows; families that also
+    # report the controls' coefficients (control:<column>) have no truth for them
     return [
         {**base, **{key: c.get(key) for key in ("term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "interval", "truth")}}
         for c in record["coefficients"]
+        if not str(c.get("term")).startswith("control:")
     ]
