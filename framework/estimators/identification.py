@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from framework.errors import UserInputError
+from framework.numerics.transforms import varies_within
 from framework.spec import SpecData
 
 MIN_VARYING_UNITS = 5
@@ -31,6 +32,8 @@ MIN_MINORITY_ROWS = 5
 MIN_CLUSTERS = 5
 FEW_CLUSTERS = 30
 MAX_MAGNITUDE = 1e100
+VARIATION_TOL = 1e-12
+"""Spreads below this share of a column's scale are rounding, not variation."""
 
 
 def check_identification(data: SpecData, family: str, fe: str | None, absorbed: tuple[str, ...],
@@ -53,7 +56,7 @@ def check_identification(data: SpecData, family: str, fe: str | None, absorbed: 
                 f"in only {minority} of {len(values)} rows; at least {MIN_MINORITY_ROWS} are needed to estimate its effect"
             )
     if "unit" in absorbed:
-        varies = _varies_within(frame, treatment, "unit")
+        varies = varies_within(frame, treatment, "unit", VARIATION_TOL)
         n_varying = int(varies.sum())
         if n_varying == 0:
             raise UserInputError(
@@ -72,7 +75,7 @@ def check_identification(data: SpecData, family: str, fe: str | None, absorbed: 
                 f"few varying {unit}s: {name} varies within {n_varying} of {len(varies)} {unit}s ({rows} of {len(frame)} rows); "
                 f"its effect under {choice} rests on them alone"
             )
-    if "time" in absorbed and not _varies_within(frame, treatment, "time").any():
+    if "time" in absorbed and not varies_within(frame, treatment, "time", VARIATION_TOL).any():
         raise UserInputError(
             f"{name} is the same for every {unit} in each period of this sample, so {choice} cannot estimate its effect: "
             "the period effects absorb it"
@@ -112,15 +115,6 @@ def _check_magnitudes(data: SpecData) -> None:
                 f"column {data.label(column)!r} has values up to {largest:.3g}: beyond {MAX_MAGNITUDE:.0e}, squares overflow; "
                 "rescale it (e.g. divide it by a power of ten)"
             )
-
-
-def _varies_within(frame: pd.DataFrame, column: str, by: str) -> pd.Series:
-    """Per group of ``by``: whether ``column`` takes more than one value (up to rounding)."""
-    values = frame[column].astype(float)
-    grouped = values.groupby(frame[by].to_numpy())
-    spread = grouped.max() - grouped.min()
-    scale = max(1.0, float(values.abs().max()))
-    return spread > 1e-12 * scale
 
 
 def _unit_word(data: SpecData) -> str:

@@ -90,13 +90,18 @@ def two_way_demean(values, units, times, tol: float = DEMEAN_TOL, max_iter: int 
     return demean(values, [units, times], tol=tol, max_iter=max_iter)
 
 
-def within_constant(frame: pd.DataFrame, column: str, by: str, tol: float) -> bool:
-    """Whether ``column`` takes one value within every group of ``by`` (up to ``tol`` x its scale)."""
+def varies_within(frame: pd.DataFrame, column: str, by: str, tol: float) -> pd.Series:
+    """Per group of ``by``: whether ``column`` takes more than one value (a spread above ``tol``
+    x the column's scale)."""
     values = frame[column].astype(float)
     grouped = values.groupby(frame[by].to_numpy())
-    spread = (grouped.max() - grouped.min()).to_numpy()
     scale = max(1.0, float(values.abs().max()))
-    return bool(np.all(spread <= tol * scale))
+    return (grouped.max() - grouped.min()) > tol * scale
+
+
+def within_constant(frame: pd.DataFrame, column: str, by: str, tol: float) -> bool:
+    """Whether ``column`` takes one value within every group of ``by`` (up to ``tol`` x its scale)."""
+    return not bool(varies_within(frame, column, by, tol).any())
 
 
 def adjacent_rows(frame: pd.DataFrame) -> np.ndarray:
