@@ -29,9 +29,10 @@ from framework.spec.hypotheses import parse_hypotheses
 DATA_KINDS = ("synthetic", "file")
 
 
-def roles_needed(spec: Spec) -> list[str]:
-    """Optional panel roles this spec uses (so unused optional columns are not validated)."""
-    roles = []
+def roles_needed(spec: Spec, columns: Mapping[str, Any] | None = None) -> list[str]:
+    """Optional panel roles a run uses (so unused optional columns are not validated): those
+    the spec needs, and the weights column whenever ``data.columns.weights`` names one."""
+    roles = ["weights"] if (columns or {}).get("weights") else []
     if spec.moderated:
         roles.append("moderator")
     if spec.drop_municipalities:
@@ -62,7 +63,8 @@ def load_panel(data: Mapping[str, Any], spec: Spec, seed: int, moderator: Mappin
         if not path:
             raise UserInputError("data=file needs data.path: the CSV, Parquet or Stata file to read")
         panel = load_file_panel(
-            str(path), data.get("columns"), used_roles=roles_needed(spec) + (["weights"] if (data.get("columns") or {}).get("weights") else []), read=data.get("read"), missing=data.get("missing")
+            str(path), data.get("columns"), used_roles=roles_needed(spec, data.get("columns")), read=data.get("read"),
+            missing=data.get("missing"),
         )
         return panel, file_sha256(str(path))
     raise UserInputError(f"data.kind = {kind!r}: use data=synthetic or data=file")
