@@ -101,6 +101,8 @@ def run(
         source = panel.source
         data = apply_spec(panel, spec)
         spec_record = {**data.describe(), **panel.missing_record(), "fe": (config.get("estimator") or {}).get("fe")}
+        if not panel.is_synthetic:  # the moderator measures are the synthetic world's; a file has its column
+            spec_record["moderator"] = panel.names.get("moderator")
         estimator_config = config.get("estimator") or {}
         estimator = build_estimator(estimator_config, config.get("learner"), config.get("split") or {}, seed)
         packages = estimator.packages
