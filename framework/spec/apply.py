@@ -1,6 +1,7 @@
 """Apply a :class:`Spec` to a :class:`Panel`, in a fixed order that every estimator shares.
 
-1. window: keep periods in [start, end] (null bounds = the data's first/last period);
+1. window: keep periods in [start, end] (null bounds = the data's first/last period; or
+   ``window.half``: the first or second half of the data's periods);
 2. exclusions: drop municipalities (``sample.drop_municipalities``);
 3. winsorisation: clip outcome, treatment, controls and moderator at the given quantiles of
    the rows left after steps 1-2 (rows are kept; values change);
@@ -17,6 +18,7 @@ import pandas as pd
 
 from framework.data.panel import Panel
 from framework.errors import UserInputError
+from framework.numerics.transforms import period_halves
 from framework.spec.spec import Spec
 from framework.spec.specdata import SpecData
 
@@ -88,6 +90,9 @@ def _window(frame: pd.DataFrame, spec: Spec, panel: Panel) -> pd.DataFrame:
     first, last = int(frame["time"].min()), int(frame["time"].max())
     start = first if spec.window_start is None else spec.window_start
     end = last if spec.window_end is None else spec.window_end
+    if spec.window_half is not None:  # the data's periods split in two (2011-2021: 2011-2015, 2016-2021)
+        halves = list(period_halves(frame["time"]).values())
+        start, end = halves[0] if spec.window_half == "first" else halves[-1]
     kept = frame[(frame["time"] >= start) & (frame["time"] <= end)]
     if kept.empty:
         raise UserInputError(

@@ -14,6 +14,7 @@ from framework.errors import UserInputError
 
 SCALINGS = {"none": None, "centered": "center", "normalized": "minmax"}
 HALVES = (None, "high", "low")
+WINDOW_HALVES = (None, "first", "second")
 CONTROL_SETS = ("paper", "none")
 
 
@@ -22,6 +23,8 @@ class Spec:
     window_name: str = "all"
     window_start: int | None = None
     window_end: int | None = None
+    window_half: str | None = None
+    """``first`` or ``second``: the first or second half of the data's periods (any years)."""
     sample_name: str = "full"
     winsorize: tuple[float, float] | None = None
     drop_municipalities: bool = False
@@ -54,6 +57,7 @@ class Spec:
             window_name=str(window.get("name", "custom")),
             window_start=_year(window, "start"),
             window_end=_year(window, "end"),
+            window_half=window.get("half"),
             sample_name=str(sample.get("name", "custom")),
             winsorize=winsorize,
             drop_municipalities=bool(sample.get("drop_municipalities", False)),
@@ -74,6 +78,10 @@ class Spec:
         if self.moderation not in SCALINGS:
             raise UserInputError(f"moderation = {self.moderation!r}: use one of {', '.join(SCALINGS)}")
         measure_name(self.moderator)
+        if self.window_half not in WINDOW_HALVES:
+            raise UserInputError(f"window.half = {self.window_half!r}: use first, second or null")
+        if self.window_half is not None and (self.window_start is not None or self.window_end is not None):
+            raise UserInputError("window.half picks its own years: leave window.start and window.end null")
         if self.window_start is not None and self.window_end is not None and self.window_start > self.window_end:
             raise UserInputError(f"window.start = {self.window_start} is after window.end = {self.window_end}")
 
