@@ -23,6 +23,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from framework.errors import UserInputError
+
 DEFAULT_DIR = "results/.cache/nuisance"
 # Bumped when what an entry holds, or how keys are formed, changes.
 SCHEMA = "nuisance-v1"
@@ -88,10 +90,16 @@ class NuisanceCache:
         self.misses_ = 0
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any] | None) -> "NuisanceCache | None":
-        """``cache.nuisance`` (off when missing or false) and ``cache.dir``."""
+    def from_config(cls, config: Mapping[str, Any] | None) -> "NuisanceCache | MemoryNuisanceCache | None":
+        """``cache.nuisance``: false (or missing) = off, true = on disk in ``cache.dir``,
+        ``memory`` = in this process only (the Monte Carlo study's fixed-input designs)."""
         config = config or {}
-        if not config.get("nuisance", False):
+        setting = config.get("nuisance", False)
+        if setting == "memory":
+            return MemoryNuisanceCache()
+        if setting not in (True, False, None):
+            raise UserInputError(f"cache.nuisance = {setting!r}: use true, false or memory")
+        if not setting:
             return None
         return cls(config.get("dir") or DEFAULT_DIR)
 
@@ -126,3 +134,38 @@ class NuisanceCache:
         """For a run's diagnostics: ``status`` hit (every look-up), miss (none) or partial."""
         status = "hit" if self.hits_ and not self.misses_ else "miss" if not self.hits_ else "partial"
         return {"status": status, "hits": self.hits_, "misses": self.misses_, "dir": str(self.directory)}
+
+
+class MemoryNuisanceCache:
+    """The same look-ups as :class:`NuisanceCache`, held in this process's memory.
+
+    Entries live in one process-wide table shared by every run of the process, keeping the
+    ``MEMORY_ENTRIES`` most recently stored, so a worker of the Monte Carlo study fits a
+    learner on columns its design never changes once and reuses it in every later draw.
+    """
+
+    def __init__(self):
+        self.hits_ = 0
+        self.misses_ = 0
+
+    def load(self, key: str) -> dict[str, np.ndarray] | None:
+        entry = _MEMORY.get(key)
+        if entry is None:
+            self.misses_ += 1
+            return None
+        self.hits_ += 1
+        _MEMORY[key] = _MEMORY.pop(key)  # most recently used last
+        return dict(entry)
+
+    def store(self, key: str, arrays: Mapping[str, np.ndarray]) -> None:
+        _MEMORY[key] = {name: np.array(value, copy=True) for name, value in arrays.items()}
+        while len(_MEMORY) > MEMORY_ENTRIES:
+            _MEMORY.pop(next(iter(_MEMORY)))
+
+    def summary(self) -> dict:
+        status = "hit" if self.hits_ and not self.misses_ else "miss" if not self.hits_ else "partial"
+        return {"status": status, "hits": self.hits_, "misses": self.misses_, "dir": "memory"}
+
+
+MEMORY_ENTRIES = 256
+_MEMORY: dict[str, dict[str, np.ndarray]] = {}

@@ -173,15 +173,12 @@ class DoubleMLEstimator(Estimator):
         if cache is None:
             model.fit(store_predictions=True)
             return model, dict(model.nuisance_targets)
-        base = fingerprint(
-            type(model).__name__, self._approach_label(), doubleml.__version__, _learner_inputs(data),
-            model.smpls, model.n_folds, model.n_rep,
-        )
+        base = fingerprint(type(model).__name__, self._approach_label(), doubleml.__version__, model.smpls, model.n_folds, model.n_rep)
         # the panel models rename the treatments they transform (e.g. treatment_diff)
         d_cols = list(getattr(model, "data_transform", data).d_cols)
         keys = {
             (d_col, name): fingerprint(
-                base, d_col, name,
+                base, d_col, name, _learner_inputs(data, name, d_col),
                 {used: learner_identity(model.learner[used]) for used in (name, *LEARNER_DEPENDS.get(name, ()))},
             )
             for d_col in d_cols
@@ -228,10 +225,16 @@ class DoubleMLEstimator(Estimator):
         return DoubleMLPLR(data, ml_l, ml_m, **common), data
 
 
-def _learner_inputs(data) -> pd.DataFrame:
-    """The columns of a DoubleML data object that its learners (and the panel transforms) use,
-    in DoubleML's order: outcome, treatments, covariates, then cluster / unit and time ids."""
-    columns = [data.y_col, *data.d_cols, *data.x_cols]
+def _learner_inputs(data, learner: str, d_col: str) -> pd.DataFrame:
+    """The columns of a DoubleML data object that ``learner`` of treatment ``d_col`` (and the
+    panel transforms) use, in DoubleML's order: outcome, treatments, covariates, then cluster /
+    unit and time ids. ``ml_l`` (E[Y|X]) never sees the treatment it partials out (the other
+    treatments are among its covariates) and ``ml_m`` (E[D|X]) never sees the outcome, so a
+    change in the one leaves the other's key, and its cached predictions, as they were."""
+    d_cols = list(data.d_cols)
+    if learner == "ml_l":  # a panel model has one treatment, renamed by its transform (d_col)
+        d_cols = [] if len(d_cols) == 1 else [c for c in d_cols if c != d_col]
+    columns = [*([] if learner == "ml_m" else [data.y_col]), *d_cols, *data.x_cols]
     for extra in (getattr(data, "cluster_cols", None) or [], [getattr(data, "id_col", None), getattr(data, "t_col", None)]):
         columns += [c for c in extra if c is not None and c not in columns]
     return data.data[columns]
