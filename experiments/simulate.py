@@ -5,17 +5,17 @@
     python -m experiments.simulate -m data.world.confounding=0,1,2   # where does each break?
     python -m experiments.simulate data=file data.path=panel.csv data.columns.id=city ...
 
-Draws ``study.replications`` worlds (seeds ``study.first_seed`` onwards), runs every
-configuration of ``study.configurations`` on every spec of ``study.specs`` on each draw,
-and writes ``<run dir>/study/`` (replications, summary with verdicts, recommendation; see
-:mod:`framework.study.output`) and the comparison report with its study section. With
-``data=file`` the world is first calibrated to the file (:mod:`framework.study.calibrate`).
+Makes ``study.replications`` draws (seeds ``study.first_seed`` onwards) of each design in
+``study.design`` (:mod:`framework.study.designs`: the synthetic world, or designs built from
+the user's panel with ``data=file``), runs every configuration of ``study.configurations`` on
+every spec of ``study.specs`` (``study.file_specs`` on a file) on each draw, and writes
+``<run dir>/study/`` (replications, summary with verdicts and stability, recommendation; see
+:mod:`framework.study.output`) and the comparison report with its study section.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from hydra import compose
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from framework.errors import UserInputError, first_line
 
@@ -53,79 +53,125 @@ def main(cfg: DictConfig) -> None:
 
 
 def simulate(cfg: DictConfig, directory: Path) -> Path:
-    from framework.data.synthetic import WorldKnobs
-    from framework.pipeline import load_panel
     from framework.records.provenance import provenance
-    from framework.spec import Spec
-    from framework.study import StudyDesign, Thresholds, ranking, recommend, run_study, summarise, verdicts
-    from framework.study.calibrate import calibrate
+    from framework.study import StudyPlan, Thresholds, conduct
+    from framework.study.designs import FILE_DESIGNS, build_designs, design_names, source_panel
     from framework.study.output import write_study
     from framework.study.runner import print_progress
 
-    started = time.perf_counter()
-    study = cfg.study
-    data = cfg.data
-    units, calibration = None, None
-    data_sha = None
-    if data.kind == "file":
-        panel, data_sha = load_panel(OmegaConf.to_container(data, resolve=True), Spec(), int(cfg.seed))
-        grid = OmegaConf.to_container(study.calibration.grid, resolve=True)
-        print(f"[study] calibrating the world to {data.path} ...", flush=True)
-        calibration = calibrate(panel, grid=grid, draws=int(study.calibration.draws), seed=int(cfg.seed))
-        units = calibration.units
-        world = asdict(calibration.knobs)
-        data_node = {"kind": "synthetic", "seed": "${seed}", "world": world}
-    elif data.kind == "synthetic":
-        world = OmegaConf.to_container(data.world, resolve=True)
-        data_node = OmegaConf.to_container(data, resolve=False)
-    else:
+    study, data = cfg.study, cfg.data
+    if data.kind not in ("file", "synthetic"):
         raise UserInputError(f"data.kind = {data.kind!r}: use data=synthetic or data=file")
-
-    WorldKnobs.from_config(world)  # bad knobs stop here, before any draw
-    configurations = _selected(study, "configurations")
-    specs = _selected(study, "specs")
-    cells = _cells(configurations, specs, list(study.get("common") or []), data_node)
-    design = StudyDesign(int(study.replications), int(study.first_seed), tuple(cells), world)
+    names = design_names(OmegaConf.to_container(study.design, resolve=True) if isinstance(study.design, DictConfig | ListConfig) else study.design, data.kind)
+    on_file = data.kind == "file"
     thresholds = Thresholds.from_config(OmegaConf.to_container(study.verdict, resolve=True))
+    configurations = _selected(study, "configurations")
+    specs = _selected(study, "file_specs" if on_file else "specs", select_key="specs")
+    data_node = OmegaConf.to_container(data, resolve=on_file)
+    cells = _cells(configurations, specs, list(study.get("common") or []), data_node)
+    seed = int(cfg.seed)
+    world = None if on_file else OmegaConf.to_container(data.world, resolve=True)
+    source, data_sha = None, None
+    if on_file:
+        source, data_sha = _file_panel(data_node, cells)
+    elif any(name in FILE_DESIGNS for name in names):
+        source = source_panel(world, seed, OmegaConf.to_container(cfg.moderator, resolve=True) if cfg.get("moderator") else None)
+        print(f"[study] the file designs are built from one draw of the world (seed {seed}), its truth removed", flush=True)
+    settings = OmegaConf.to_container(study, resolve=True)
+    print(f"[study] building the design(s) {', '.join(names)} ...", flush=True)
+    designs = build_designs(names, settings, source, world, seed)
+    for design in designs:
+        for line in describe_design(design.record()):
+            print(f"[study] {line}", flush=True)
+    plan = StudyPlan(int(study.replications), int(study.first_seed), tuple(cells), reuse_nuisances=bool(study.get("reuse_nuisances", True)))
     n_jobs = int(study.n_jobs)
-    print(f"[study] {design.replications} draws x {len(configurations)} configurations x {len(specs)} specs on {n_jobs} worker(s)", flush=True)
-
-    rows = run_study(design, n_jobs=n_jobs, units=units, progress=print_progress)
-    judged = verdicts(summarise(rows), thresholds)
-    ranked = ranking(judged)
-    recommendation = recommend(judged)
-    wall_s = time.perf_counter() - started
+    print(f"[study] {plan.replications} draws x {len(designs)} design(s) x {len(configurations)} configurations x {len(specs)} specs "
+          f"on {n_jobs} worker(s)", flush=True)
+    resamples = int((study.get("stability") or {}).get("resamples", 200))
+    result = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=print_progress, resamples=resamples, seed=int(study.first_seed))
+    rows = result.rows
+    records = [d.record() for d in designs]
+    calibrated = next((r for r in records if r["name"] == "calibrated"), None)
     meta = {
-        "replications": design.replications,
-        "seeds": [design.seeds[0], design.seeds[-1]],
+        "replications": plan.replications,
+        "seeds": [plan.seeds[0], plan.seeds[-1]],
+        "designs": records,
         "configurations": configurations,
         "specs": specs,
         "common": list(study.get("common") or []),
-        "world": world,
-        "calibration": calibration.to_record() if calibration else None,
-        "data": "calibrated to " + str(data.path) if calibration else "synthetic",
+        "world": world if world is not None else (calibrated or {}).get("world"),
+        "calibration": calibrated["calibration"] if calibrated else None,
+        "data": f"{data.path}" if on_file else "synthetic",
         "verdict": asdict(thresholds),
+        "stability_resamples": resamples,
         "n_jobs": n_jobs,
-        "wall_s": wall_s,
-        "cost_per_draw_s": rows.drop_duplicates(["seed", "configuration", "spec"]).groupby("configuration", sort=False)["runtime_s"].sum().div(design.replications).to_dict(),
-        "draw_s": float(rows.drop_duplicates("seed")["draw_s"].mean()),
-        "provenance": provenance(data_sha, int(study.first_seed), str(data.path) if calibration else None),
+        "wall_s": result.wall_s,
+        "cost_per_draw_s": {
+            design: group.drop_duplicates(["seed", "configuration", "spec"]).groupby("configuration", sort=False)["runtime_s"].sum().div(plan.replications).to_dict()
+            for design, group in rows.groupby("design", sort=False)
+        },
+        "draw_s": {design: float(group.drop_duplicates("seed")["draw_s"].mean()) for design, group in rows.groupby("design", sort=False)},
+        "provenance": provenance(data_sha if on_file else None, int(study.first_seed), str(data.path) if on_file else None),
     }
-    for line in recommendation:
+    for line in result.recommendation:
         print(f"[study] {line}")
-    print(f"[study] {len(rows)} rows in {wall_s / 60:.1f} min", flush=True)
-    return write_study(directory, rows, ranked, recommendation, meta)
+    print(f"[study] {len(rows)} rows in {result.wall_s / 60:.1f} min", flush=True)
+    return write_study(directory, rows, result.ranked, result.recommendation, meta)
 
 
-def _selected(study: DictConfig, key: str) -> dict[str, list[str]]:
+def describe_design(record: dict) -> list[str]:
+    """What the console says about a design before its draws: what was fitted, how well."""
+    name = record["name"]
+    lines = []
+    if name == "structured":
+        fit = record["fit"]
+        lines.append(
+            f"structured: true effect {record['effect']:+.4g} ({record['effect_source']}), heterogeneity {record['heterogeneity']:g}; "
+            f"the controls' function (out of fold) explains {fit['controls_share']:.0%} of the outcome's within variance; residual SD "
+            f"{fit['residual_sd']:.4g}, within-unit autocorrelation {record['residual_autocorrelation']:+.2f}"
+        )
+    elif name == "placebo":
+        lines.append(f"placebo: treatment paths moved ({record['mode']}); within correlation with the real treatment "
+                     f"{record['within_correlation_with_real_treatment']:.2f}; true effect 0")
+    elif name == "calibrated":
+        calibration = record["calibration"]
+        lines.append(f"calibrated: moments of the file and of the calibrated world (tolerance {calibration['tolerance']:g})")
+        lines.append(f"  {'moment':<48} {'file':>7} {'world':>7} {'diff':>7}")
+        from framework.study.calibrate import MOMENT_LABELS
+
+        for row in calibration["fit"]:
+            flag = "" if row["within_tolerance"] else "  <- misses"
+            lines.append(f"  {MOMENT_LABELS[row['moment']]:<48} {row['file']:+7.3f} {row['world']:+7.3f} {row['difference']:+7.3f}{flag}")
+    else:
+        lines.append("world: the synthetic world's own process (the truth is its effect on each spec's rows)")
+    lines += [f"Warning: {w}" for w in record.get("warnings", [])]
+    return lines
+
+
+def _file_panel(data: dict, cells: list) -> tuple:
+    """The user's panel, read once with every optional column some cell needs."""
+    from framework.data.load import load_file_panel
+    from framework.io import file_sha256
+    from framework.pipeline import roles_needed
+    from framework.spec import Spec
+
+    if not data.get("path"):
+        raise UserInputError("data=file needs data.path: the CSV, Parquet or Stata file to read")
+    roles = sorted({role for cell in cells for role in roles_needed(Spec.from_config(cell.config), data.get("columns"))})
+    panel = load_file_panel(str(data["path"]), data.get("columns"), used_roles=roles, read=data.get("read"), missing=data.get("missing"))
+    return panel, file_sha256(str(data["path"]))
+
+
+def _selected(study: DictConfig, key: str, select_key: str | None = None) -> dict[str, list[str]]:
     every = {name: list(overrides) for name, overrides in (study.get(key) or {}).items()}
-    chosen = study.select.get(key, "all") if study.get("select") else "all"
+    select_key = select_key or key
+    chosen = study.select.get(select_key, "all") if study.get("select") else "all"
     if chosen == "all" or chosen is None:
         return every
     chosen = [chosen] if isinstance(chosen, str) else list(chosen)
     unknown = [name for name in chosen if name not in every]
     if unknown:
-        raise UserInputError(f"study.select.{key}: unknown {', '.join(unknown)}; study.{key} has {', '.join(every)}")
+        raise UserInputError(f"study.select.{select_key}: unknown {', '.join(unknown)}; study.{key} has {', '.join(every)}")
     return {name: every[name] for name in chosen}
 
 

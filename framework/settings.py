@@ -15,12 +15,12 @@ import numpy as np
 from framework.errors import UserInputError
 
 
-def reject_unknown(config: Mapping[str, Any], accepted: Iterable[str], family: str) -> None:
-    """One line naming the first key of ``config`` that is not a setting of ``family``."""
+def reject_unknown(config: Mapping[str, Any], accepted: Iterable[str], family: str, prefix: str = "estimator") -> None:
+    """One line naming the first key of ``config`` (under ``prefix``) that is not a setting of ``family``."""
     accepted = [key for key in accepted if key != "name"]
     unknown = sorted(set(config) - set(accepted) - {"name"})
     if unknown:
-        raise UserInputError(f"estimator.{unknown[0]}: not a setting of {family}; use {', '.join(accepted)}")
+        raise UserInputError(f"{prefix}.{unknown[0]}: not a setting of {family}; use {', '.join(accepted)}")
 
 
 def integer(value: Any, key: str, minimum: int | None = None) -> int:

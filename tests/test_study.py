@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from framework.data.synthetic import WorldKnobs, generate_world
-from framework.study import Cell, StudyDesign, Thresholds, ranking, recommend, run_study, summarise, verdicts
+from framework.study import Cell, StudyPlan, Thresholds, ranking, recommend, run_study, summarise, verdicts
+from framework.study.designs import WorldDesign
 from framework.study.calibrate import Scales, calibrate, moments
 from framework.study.replicate import run_replication
 from tests.conftest import ROOT, learner_config
@@ -109,9 +110,9 @@ def test_a_tiny_study_flags_the_paper_dummies_as_biased_and_trusts_twfe():
     the estimate), so DML with fe=dummies is biased by construction; TWFE is unbiased in a
     world without confounding, non-linearity or heterogeneity."""
     cells = (_cell("dml_dummies", {"name": "dml", "fe": "dummies"}, _learner()), _cell("twfe", TWFE))
-    biased = StudyDesign(6, 100, cells[:1], {**SMALL_WORLD})
-    plain = StudyDesign(6, 100, cells[1:], {**SMALL_WORLD, "confounding": 0.0, "nonlinearity": 0.0, "heterogeneity": 0.0})
-    judged = verdicts(summarise(pd.concat([run_study(biased, n_jobs=1), run_study(plain, n_jobs=1)])))
+    biased = run_study(StudyPlan(6, 100, cells[:1]), WorldDesign(SMALL_WORLD), n_jobs=1)
+    plain = run_study(StudyPlan(6, 100, cells[1:]), WorldDesign({**SMALL_WORLD, "confounding": 0.0, "nonlinearity": 0.0, "heterogeneity": 0.0}), n_jobs=1)
+    judged = verdicts(summarise(pd.concat([biased, plain])))
     judged = judged.set_index("configuration")
     assert judged.loc["dml_dummies", "verdict"] == "biased"
     assert judged.loc["dml_dummies", "bias"] > 0.2
@@ -120,12 +121,12 @@ def test_a_tiny_study_flags_the_paper_dummies_as_biased_and_trusts_twfe():
 
 
 def test_draws_are_reproducible_and_independent_of_the_workers():
-    design = StudyDesign(4, 7, (_cell("twfe", TWFE),), SMALL_WORLD)
-    one, two = run_study(design, n_jobs=1), run_study(design, n_jobs=2)
+    plan, design = StudyPlan(4, 7, (_cell("twfe", TWFE),)), WorldDesign(SMALL_WORLD)
+    one, two = run_study(plan, design, n_jobs=1), run_study(plan, design, n_jobs=2)
     columns = ["seed", "configuration", "spec", "term", "estimate", "std_error", "truth"]
     pd.testing.assert_frame_equal(one[columns], two[columns])
-    again = pd.DataFrame(run_replication(9, design.cells, design.world))
-    assert again["estimate"].tolist() == pd.DataFrame(run_replication(9, design.cells, design.world))["estimate"].tolist()
+    again = pd.DataFrame(run_replication(9, plan, design))
+    assert again["estimate"].tolist() == pd.DataFrame(run_replication(9, plan, design))["estimate"].tolist()
     assert sorted(one["seed"].unique()) == [7, 8, 9, 10]
 
 
@@ -176,7 +177,7 @@ def test_the_command_writes_the_study_and_the_report(tmp_path):
     meta = json.loads((tmp_path / "study" / "study.json").read_text())
     assert meta["replications"] == 2 and meta["world"]["n_cities"] == 40 and meta["provenance"]["git_commit"]
     assert "Monte Carlo study" in (tmp_path / "report" / "index.html").read_text()
-    assert "[study] 2/2 draws" in done.stdout
+    assert "[study] world: 2/2 draws" in done.stdout
 
 
 def test_a_knob_sweep_compares_the_worlds(tmp_path):
@@ -199,7 +200,7 @@ def test_each_cell_gets_its_own_measure_of_the_moderator():
         Cell(name, "moderation", {**_cell(name, TWFE, **moderated).config, "moderator": {"name": name}})
         for name in ("difi", "digital_index")
     )
-    rows = pd.DataFrame(run_replication(3, cells, SMALL_WORLD))
+    rows = pd.DataFrame(run_replication(3, StudyPlan(1, 3, cells), WorldDesign(SMALL_WORLD)))
     interaction = rows[rows["term"] == "treatment_x_moderator"].set_index("configuration")
     assert interaction.loc["difi", "estimate"] != interaction.loc["digital_index", "estimate"]
     moderator_truth = rows[rows["term"] == "moderator"].set_index("configuration")["truth"]
@@ -207,18 +208,18 @@ def test_each_cell_gets_its_own_measure_of_the_moderator():
 
 
 def test_an_impossible_draw_is_recorded_as_failed_and_the_study_goes_on(monkeypatch):
-    import framework.study.replicate as replicate
+    import framework.study.designs.world as world
     from framework.errors import UserInputError
 
-    real = replicate.generate_world
+    real = world.generate_world
 
     def sometimes(knobs, seed):
         if seed == 8:
             raise UserInputError("the synthetic-world knobs push UIL outside [1, 3]")
         return real(knobs, seed=seed)
 
-    monkeypatch.setattr(replicate, "generate_world", sometimes)
-    rows = run_study(StudyDesign(3, 7, (_cell("twfe", TWFE),), SMALL_WORLD), n_jobs=1)
+    monkeypatch.setattr(world, "generate_world", sometimes)
+    rows = run_study(StudyPlan(3, 7, (_cell("twfe", TWFE),)), WorldDesign(SMALL_WORLD), n_jobs=1)
     failed = rows[rows["seed"] == 8]
     assert failed["status"].tolist() == ["failed"] and "UIL outside [1, 3]" in failed["error"].iloc[0]
     (summary,) = summarise(rows).to_dict("records")
@@ -233,7 +234,7 @@ def test_a_study_calibrated_to_a_file(tmp_path):
     frame[["city", "year", "gini", "uil", "GDP", "DL"]].to_csv(tmp_path / "panel.csv", index=False)
     done = _simulate(
         "study=quick", "study.replications=2", "study.n_jobs=1", "study.select.configurations=[twfe]", "study.select.specs=[baseline]",
-        "data=file", f"data.path={tmp_path / 'panel.csv'}", "data.columns.id=city", "data.columns.time=year",
+        "study.design=calibrated", "data=file", f"data.path={tmp_path / 'panel.csv'}", "data.columns.id=city", "data.columns.time=year",
         "data.columns.outcome=gini", "data.columns.treatment=uil", "data.columns.controls=[GDP,DL]", "study.calibration.draws=1",
         "study.calibration.grid.confounding=[0.5,2.0]", "study.calibration.grid.treatment_noise=[0.04]", "study.calibration.grid.outcome_noise=[0.04]",
         f"hydra.run.dir={tmp_path / 'out'}",

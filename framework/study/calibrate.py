@@ -105,14 +105,47 @@ class Calibration:
     default: dict[str, float]
     distance: float
 
-    def to_record(self) -> dict:
-        return {
+    def fit_table(self, tolerance: float) -> list[dict]:
+        """Per moment: the file's value, the calibrated world's, their difference and whether it
+        is within ``tolerance`` (all moments are shares or correlations, so one absolute scale)."""
+        return [
+            {"moment": m, "file": self.target[m], "world": self.achieved[m], "difference": self.achieved[m] - self.target[m],
+             "default_world": self.default[m], "within_tolerance": abs(self.achieved[m] - self.target[m]) <= tolerance}
+            for m in MOMENTS
+        ]
+
+    def misses(self, tolerance: float) -> list[str]:
+        """One warning naming every moment the calibrated world misses by more than ``tolerance``."""
+        missed = [row for row in self.fit_table(tolerance) if not row["within_tolerance"]]
+        if not missed:
+            return []
+        listed = "; ".join(f"{MOMENT_LABELS[r['moment']]}: file {r['file']:+.2f}, world {r['world']:+.2f}" for r in missed)
+        return [
+            f"calibrated: the world misses your file by more than {tolerance:g} on {len(missed)} of {len(MOMENTS)} moments "
+            f"({listed}); its verdicts describe the paper's world more than your data"
+        ]
+
+    def to_record(self, tolerance: float | None = None) -> dict:
+        record = {
             "knobs": asdict(self.knobs),
             "units": asdict(self.units),
             "moments": {m: {"file": self.target[m], "calibrated": self.achieved[m], "default_world": self.default[m]} for m in MOMENTS},
             "distance": self.distance,
             "fitted_knobs": list(FITTED_KNOBS),
         }
+        if tolerance is not None:
+            record["tolerance"] = tolerance
+            record["fit"] = self.fit_table(tolerance)
+        return record
+
+
+MOMENT_LABELS = {
+    "within_share_outcome": "within-unit share of the outcome's variance",
+    "within_share_treatment": "within-unit share of the treatment's variance",
+    "corr_between": "correlation of unit means (outcome, treatment)",
+    "corr_within": "two-way within correlation (outcome, treatment)",
+    "corr_controls": "mean |correlation| of treatment and controls",
+}
 
 
 DEFAULT_GRID = {

@@ -17,35 +17,56 @@ import pandas as pd
 
 from framework.numerics.evaluation import against_truth
 
-GROUP = ["configuration", "spec", "term"]
+GROUP = ["design", "configuration", "spec", "term"]
+CELL = ["design", "configuration", "spec"]
 COLUMNS = [
     *GROUP, "runs", "ok", "failure_rate", "truth_mean", "estimate_mean", "bias", "bias_mcse", "rmse",
     "coverage", "coverage_mcse", "width", "sign_sig", "se_mean", "sd_estimate", "se_ratio",
-    "unconverged", "runtime_mean_s",
+    "unconverged", "runtime_mean_s", "first_error",
 ]
+DEFAULT_DESIGN = "world"
+"""The design of rows written before studies had several (the synthetic world)."""
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per (configuration, spec, term) with the measures above."""
+    """One row per (design, configuration, spec, term) with the measures above.
+
+    A configuration that failed in every draw of a spec keeps a row for each term the other
+    configurations report there (``treatment`` when none does), with failure rate 1 and its
+    first error, so no summary, ranking or recommendation can drop it.
+    """
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
-    attempts = rows.drop_duplicates(["seed", "configuration", "spec"])
-    runs = attempts.groupby(["configuration", "spec"], sort=False).agg(
+    rows = with_design(rows)
+    attempts = rows.drop_duplicates(["design", "seed", "configuration", "spec"])
+    runs = attempts.groupby(CELL, sort=False).agg(
         runs=("status", "size"),
         failed=("status", lambda s: int((s != "ok").sum())),
         runtime_mean_s=("runtime_s", "mean"),
+        first_error=("error", lambda s: next((e for e in s if isinstance(e, str) and e), None)),
     )
     ok = rows[(rows["status"] == "ok") & rows["term"].notna()]
     out = []
     for key, group in ok.groupby(GROUP, sort=False):
-        attempt = runs.loc[(key[0], key[1])]
+        attempt = runs.loc[key[:3]]
         out.append({**dict(zip(GROUP, key)), **_measures(group), "runs": int(attempt["runs"]),
-                    "failure_rate": attempt["failed"] / attempt["runs"], "runtime_mean_s": attempt["runtime_mean_s"]})
-    for (configuration, spec), attempt in runs.iterrows():  # every run failed: no term rows
-        if not ((ok["configuration"] == configuration) & (ok["spec"] == spec)).any():
-            out.append({"configuration": configuration, "spec": spec, "term": None, "runs": int(attempt["runs"]),
-                        "ok": 0, "failure_rate": 1.0, "runtime_mean_s": attempt["runtime_mean_s"]})
+                    "failure_rate": attempt["failed"] / attempt["runs"], "runtime_mean_s": attempt["runtime_mean_s"],
+                    "first_error": attempt["first_error"]})
+    reported = ok.groupby(["design", "spec"], sort=False)["term"].unique()
+    for (design, configuration, spec), attempt in runs.iterrows():  # every run failed: no term rows
+        if not ((ok["design"] == design) & (ok["configuration"] == configuration) & (ok["spec"] == spec)).any():
+            terms = list(reported.get((design, spec), ["treatment"]))
+            out += [{"design": design, "configuration": configuration, "spec": spec, "term": term, "runs": int(attempt["runs"]),
+                     "ok": 0, "failure_rate": 1.0, "runtime_mean_s": attempt["runtime_mean_s"], "first_error": attempt["first_error"]}
+                    for term in terms]
     return pd.DataFrame(out, columns=COLUMNS)
+
+
+def with_design(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with a ``design`` column (rows of single-design studies have none)."""
+    if "design" in rows.columns:
+        return rows.assign(design=rows["design"].fillna(DEFAULT_DESIGN))
+    return rows.assign(design=DEFAULT_DESIGN)
 
 
 def _measures(group: pd.DataFrame) -> dict:

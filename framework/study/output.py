@@ -1,10 +1,10 @@
 """The study's outputs under ``<dir>/study/``, written atomically (a temporary folder renamed
 into place), so an interrupted study leaves the previous outputs or none:
 
-``replications.parquet``  one row per draw, configuration, spec and term (or failed run)
-``summary.csv``           the measures, verdict and rank per configuration, spec and term
+``replications.parquet``  one row per design, draw, configuration, spec and term (or failed run)
+``summary.csv``           the measures, verdict, rank and p_top per design, configuration, spec and term
 ``summary.md``            the ranked table and the recommendation, for reading
-``study.json``            the design, the world's knobs (and calibration), timing, provenance
+``study.json``            the plan, each design's record (fit, calibration table, warnings), timing, provenance
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 from framework.io import write_folder
 
 STUDY_DIR = "study"
-SHOWN = ["rank", "configuration", "verdict", "bias", "bias_mcse", "rmse", "coverage", "coverage_mcse", "width", "sign_sig", "se_ratio", "failure_rate", "runtime_mean_s"]
+SHOWN = ["rank", "configuration", "verdict", "p_top", "bias", "bias_mcse", "rmse", "coverage", "coverage_mcse", "width", "sign_sig", "se_ratio", "failure_rate", "runtime_mean_s"]
 
 
 def write_study(directory: Path, rows: pd.DataFrame, ranked: pd.DataFrame, recommendation: list[str], meta: dict) -> Path:
@@ -35,12 +35,13 @@ def write_study(directory: Path, rows: pd.DataFrame, ranked: pd.DataFrame, recom
 def summary_markdown(ranked: pd.DataFrame, recommendation: list[str]) -> str:
     lines = ["# Monte Carlo study", "", "## Recommendation", ""]
     lines += [f"- {line}" for line in recommendation]
-    for (spec, term), group in ranked.groupby(["spec", "term"], sort=False):
-        lines += ["", f"## {spec}: {term} (truth {group['truth_mean'].mean():+.4f} on average)", ""]
-        lines.append("| " + " | ".join(SHOWN) + " |")
-        lines.append("|" + "---|" * len(SHOWN))
+    shown = [c for c in SHOWN if c in ranked.columns]
+    for (spec, term, design), group in ranked.groupby(["spec", "term", "design"], sort=False):
+        lines += ["", f"## {spec}: {term}, {design} design (truth {group['truth_mean'].mean():+.4f} on average)", ""]
+        lines.append("| " + " | ".join(shown) + " |")
+        lines.append("|" + "---|" * len(shown))
         for _, row in group.iterrows():
-            lines.append("| " + " | ".join(_cell(row[c]) for c in SHOWN) + " |")
+            lines.append("| " + " | ".join(_cell(row[c]) for c in shown) + " |")
     return "\n".join(lines) + "\n"
 
 

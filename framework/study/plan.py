@@ -1,4 +1,5 @@
-"""What a study runs: replications x (configuration, spec) cells, each a resolved run config.
+"""What a study runs: replications x (configuration, spec) cells, each a resolved run config
+(where the draws come from is the study's *design*, :mod:`framework.study.designs`).
 
 The entry point (``experiments/simulate.py``) composes every cell's run config from the
 config groups (a configuration is a list of overrides such as ``+variant=dml_fd_lightgbm``,
@@ -9,7 +10,7 @@ seeding, so the study itself never parses config.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from omegaconf import OmegaConf
@@ -27,9 +28,9 @@ class Cell:
     """The composed run config with its interpolations (``${seed}``) left unresolved."""
 
     def for_draw(self, seed: int, world: Mapping[str, Any] | None = None) -> dict:
-        """The resolved run config of this cell on the draw with ``seed``: world, folds and
-        learners are all seeded from it, as a single run with ``seed=<seed>`` would be;
-        ``world`` replaces the synthetic world's knobs (a calibrated world)."""
+        """The resolved run config of this cell with ``seed`` (its folds and learners are seeded
+        from it, as a single run with ``seed=<seed>`` would be); ``world`` replaces the
+        synthetic world's knobs (a calibrated world)."""
         node = OmegaConf.create(copy.deepcopy(dict(self.config)))
         node.seed = seed
         if world:
@@ -38,12 +39,15 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class StudyDesign:
+class StudyPlan:
+    """Every cell on each of ``replications`` draws; draw r has seed ``first_seed + r``."""
+
     replications: int
     first_seed: int
     cells: tuple[Cell, ...]
-    world: Mapping[str, Any] = field(default_factory=dict)
-    """The synthetic-world knobs every draw uses (after calibration, if any)."""
+    reuse_nuisances: bool = True
+    """Where a design keeps the controls fixed, keep cross-fitted predictions on unchanged
+    columns in memory for the worker's later draws (``study.reuse_nuisances``)."""
 
     def __post_init__(self):
         if self.replications < 1:

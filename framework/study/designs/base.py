@@ -1,0 +1,73 @@
+"""What every design of a study provides: a panel per draw whose truth is known by construction.
+
+A design is the data-generating process a study draws from. The synthetic ``world`` is the
+paper's process (or, ``calibrated``, fitted to a file's moments); ``structured`` and
+``placebo`` keep the user's own panel and change one thing whose truth is then exact. Every
+drawn panel carries each row's true effect (``effect``, and ``moderator_effect`` where the
+design knows it), from which :func:`framework.spec.true_values` computes the truth of every
+coefficient of every spec.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Mapping
+
+from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
+
+
+class Draw(ABC):
+    """One draw of a design: the panel each cell runs on, and its fingerprint."""
+
+    @abstractmethod
+    def panel(self, moderator: Mapping[str, Any] | None) -> tuple[Panel, str]:
+        """The drawn panel, with ``moderator`` (the cell's ``moderator`` config) where the design
+        can measure it several ways (the synthetic world); other designs have one moderator."""
+
+
+class FixedDraw(Draw):
+    """A draw that is one panel, whatever the cell's moderator config."""
+
+    def __init__(self, panel: Panel):
+        self._panel = (panel, panel.sha256())
+
+    def panel(self, moderator: Mapping[str, Any] | None) -> tuple[Panel, str]:
+        return self._panel
+
+
+class Design(ABC):
+    name: str
+    """The design's name in ``study.design`` and in every row, table and sentence of the study."""
+    assumptions: str
+    """In plain words: what the design keeps, what it invents, and what its truth is."""
+    fixed_inputs: bool = False
+    """True when the controls (and one of treatment and outcome) are the same in every draw, so
+    the estimators' folds and learner seeds are held at the study's first seed and what they fit
+    on the unchanged columns is computed once per worker (``cache.nuisance=memory``)."""
+
+    @abstractmethod
+    def draw(self, seed: int) -> Draw:
+        """The draw with ``seed``; raises :class:`framework.errors.UserInputError` when this
+        draw cannot be made (recorded as failed; the other draws go on)."""
+
+    def run_seed(self, seed: int, first_seed: int) -> int:
+        """The seed of the runs of the draw with ``seed`` (folds, learners)."""
+        return first_seed if self.fixed_inputs else seed
+
+    def world(self) -> Mapping[str, Any] | None:
+        """The synthetic-world knobs the draws use, recorded in each run's config (None: not a world)."""
+        return None
+
+    def warnings(self) -> list[str]:
+        """What the user must know before trusting this design's verdicts."""
+        return []
+
+    def record(self) -> dict:
+        """The design for ``study.json``: name, assumptions, what was fitted, warnings."""
+        return {"name": self.name, "assumptions": self.assumptions, "warnings": self.warnings()}
+
+
+def without_truth(panel: Panel) -> Panel:
+    """The panel as a user's file would hold it: the synthetic world's true effects removed."""
+    frame = panel.frame.drop(columns=[c for c in (EFFECT, MODERATOR_EFFECT) if c in panel.frame.columns])
+    return panel.with_frame(frame)
