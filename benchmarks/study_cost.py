@@ -1,6 +1,6 @@
 """The Monte Carlo study's cost per replication per estimator configuration.
 
-    .venv/bin/python benchmarks/study_cost.py [--draws 6] [--study core] [--target 200] [--workers 2]
+    .venv/bin/python benchmarks/study_cost.py [--draws 6] [--study core] [--design world] [--target 200] [--workers 2] [override ...]
 
 Runs ``python -m experiments.simulate`` with ``--draws`` replications on one worker (so
 each fit has a core to itself) and prints, per configuration: the first draw's cost (which
@@ -8,7 +8,10 @@ includes what a process builds once: imports, the Bayesian model's compilation f
 spec's shape), the steady cost per draw (the median over the later draws, every spec
 summed), its share of a draw, and the projected wall time of a study of ``--target`` draws
 on ``--workers`` workers. The study's own wall time and the world's drawing time are printed
-beside them.
+beside them. ``--design`` picks the study's design (``world``, ``structured``, ``placebo``,
+``calibrated``; built from one draw of the world unless the overrides name ``data=file``), so
+the cost of a configuration can be compared across designs on panels of the same shape; any
+further arguments are passed to the study as overrides.
 """
 
 from __future__ import annotations
@@ -31,13 +34,16 @@ def main() -> None:
     parser.add_argument("--study", default="core")
     parser.add_argument("--target", type=int, default=200, help="replications of the study to project")
     parser.add_argument("--workers", type=int, default=2, help="workers of the projected study")
+    parser.add_argument("--design", default="world", help="the study's design (study.design)")
+    parser.add_argument("overrides", nargs="*", help="further overrides of the study, e.g. data=file data.path=...")
     args = parser.parse_args()
     if args.draws < 2:
         parser.error("--draws must be at least 2 (the first draw pays the one-off costs)")
 
     with tempfile.TemporaryDirectory() as directory:
         command = [sys.executable, "-m", "experiments.simulate", f"study={args.study}", f"study.replications={args.draws}",
-                   "study.n_jobs=1", f"hydra.run.dir={directory}"]
+                   "study.n_jobs=1", f"study.design={args.design}", "study.stability.resamples=0", *args.overrides,
+                   f"hydra.run.dir={directory}"]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"study failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
@@ -49,8 +55,9 @@ def main() -> None:
     first, later = per_draw.iloc[:, 0], per_draw.iloc[:, 1:]
     steady = later.median(axis=1)
     total = steady.sum()
-    draw_s = float(meta["draw_s"])
-    print(f"study={args.study}: {args.draws} draws x {len(meta['specs'])} specs on 1 worker, wall {meta['wall_s']:.1f} s; drawing a world {draw_s:.2f} s")
+    draw_s = float(meta["draw_s"][args.design])
+    print(f"study={args.study}, design {args.design}: {args.draws} draws x {len(meta['specs'])} specs on 1 worker, "
+          f"wall {meta['wall_s']:.1f} s; making a draw {draw_s:.2f} s")
     print(f"{'configuration':<16}{'first draw s':>14}{'steady s/draw':>15}{'share':>8}")
     for name in per_draw.index:
         print(f"{name:<16}{first[name]:>14.2f}{steady[name]:>15.2f}{steady[name] / total:>8.1%}")

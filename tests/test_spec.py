@@ -100,6 +100,8 @@ WINDOWS = {
     "all": dict(window_name="all", window_start=None, window_end=None),
     "infra_2011_2015": dict(window_name="infra_2011_2015", window_start=2011, window_end=2015),
     "rapid_2016_2021": dict(window_name="rapid_2016_2021", window_start=2016, window_end=2021),
+    "first_half": dict(window_name="first_half", window_start=None, window_end=None, window_half="first"),
+    "second_half": dict(window_name="second_half", window_start=None, window_end=None, window_half="second"),
 }
 _SAMPLE_DEFAULT = dict(winsorize=None, drop_municipalities=False, resource_control=False, treatment_half=None)
 SAMPLES = {
@@ -221,6 +223,19 @@ def test_window_open_bounds_use_the_data_ends():
     assert data.truth["treatment"] == pytest.approx(-0.2)
     data = run(window_start=2016, window_end=None)
     assert data.periods == [2016, 2017]
+
+
+def test_window_halves_split_the_data_s_own_periods():
+    frame = pd.concat([toy_frame().assign(time=t) for t in (1980, 1981, 1982, 1983, 1984)], ignore_index=True)
+    frame = frame.drop_duplicates(["unit", "time"]).sort_values(["unit", "time"]).reset_index(drop=True)
+    panel = toy_panel(frame)
+    # five periods: floor(5/2) = 2 in the first half, 3 in the second
+    assert run(panel, window_half="first").periods == [1980, 1981]
+    assert run(panel, window_half="second").periods == [1982, 1983, 1984]
+    with pytest.raises(UserInputError, match="window.half = 'middle'"):
+        Spec(window_half="middle").check()
+    with pytest.raises(UserInputError, match="leave window.start and window.end null"):
+        Spec(window_half="first", window_start=1980).check()
 
 
 def test_window_outside_the_data_raises_naming_window_and_periods():
