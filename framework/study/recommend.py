@@ -116,28 +116,29 @@ def recommend(judged: pd.DataFrame, stability: pd.DataFrame | None = None) -> li
     for (spec, term), group in ranked.groupby(["spec", "term"], sort=False):
         if (group["verdict"] == "untested").all():
             continue
-        where = f"{spec}, {term}"
         options = combined[(combined["spec"] == spec) & (combined["term"] == term)]
         best = options.iloc[0]
         on = "every design" if len(designs) > 1 else f"the {designs[0]} design"
-        tops = {d: g.iloc[0] for d, g in group.groupby("design", sort=False)}
+        tops = {d: g.iloc[0]["configuration"] for d, g in group.groupby("design", sort=False)}
         if best["verdict"] == "trust":
-            text = f"{where}: trust {best['configuration']} (trusted on {on}; {_per_design(group, best['configuration'])})"
-            others = options[(options["verdict"] == "trust")]["configuration"].tolist()[1:]
+            text = f"{spec}, {term}: trust {best['configuration']}, trusted on {on} ({_per_design(group, best['configuration'])})"
+            others = options[options["verdict"] == "trust"]["configuration"].tolist()[1:]
             if others:
-                text += f"; also trusted on {on}: {', '.join(others)}"
+                text += f". Also trusted on {on}: {', '.join(others)}"
         else:
-            text = (f"{where}: no configuration earns trust on {on}; the least bad is {best['configuration']} "
-                    f"({best['verdict']}; {_per_design(group, best['configuration'])})")
+            text = (f"{spec}, {term}: no configuration earns trust on {on}; the least bad is {best['configuration']} "
+                    f"({_per_design(group, best['configuration'])})")
         text += _stability(stability, spec, term, tops)
-        if len({t["configuration"] for t in tops.values()}) > 1:
-            text += ". The designs disagree: " + ", ".join(f"{d} puts {t['configuration']} first" for d, t in tops.items())
-            text += "; the advice holds only as far as the design closest to your data"
+        if len(set(tops.values())) > 1:
+            firsts = {}
+            for design, configuration in tops.items():
+                firsts.setdefault(configuration, []).append(design)
+            text += ". The designs disagree: " + "; ".join(f"{' and '.join(d)} put{'s' if len(d) == 1 else ''} {c} first" for c, d in firsts.items())
+            text += ", so the advice holds only as far as the design closest to your data"
         dead = group[(group["ok"] == 0) & (group["failure_rate"] >= 1)]
         for _, r in dead.iterrows():
             text += f". {r['configuration']} failed in every draw of the {r['design']} design ({r['first_error'] or 'no error recorded'})"
-        avoid = options[options["verdict"].isin(["biased", "fails"])]
-        avoid = avoid[~avoid["configuration"].isin(dead["configuration"])]
+        avoid = options[options["verdict"].isin(["biased", "fails"]) & ~options["configuration"].isin(dead["configuration"])]
         if len(avoid):
             text += ". Avoid " + "; ".join(f"{r['configuration']} ({_verdicts(r['designs'])})" for _, r in avoid.iterrows())
         if group["ok"].min() < FEW_DRAWS and group["ok"].max() > 0:
@@ -148,30 +149,30 @@ def recommend(judged: pd.DataFrame, stability: pd.DataFrame | None = None) -> li
 
 def _per_design(group: pd.DataFrame, configuration: str) -> str:
     rows = group[group["configuration"] == configuration]
-    return "; ".join(f"{r['design']}: {r['verdict']}, rank {int(r['rank'])}, {_describe(r)}" for _, r in rows.iterrows())
+    if len(rows) == 1:
+        return _describe(rows.iloc[0])
+    return "; ".join(f"{r['design']}: {r['verdict']}, rank {int(r['rank'])}" for _, r in rows.iterrows())
 
 
 def _verdicts(by_design: Mapping[str, str]) -> str:
+    if len(by_design) == 1:
+        return next(iter(by_design.values()))
     return ", ".join(f"{verdict} on {design}" for design, verdict in by_design.items())
 
 
-def _stability(stability: pd.DataFrame | None, spec: str, term: str, tops: Mapping[str, pd.Series]) -> str:
+def _stability(stability: pd.DataFrame | None, spec: str, term: str, tops: Mapping[str, str]) -> str:
     if stability is None or stability.empty:
         return ""
-    parts, unstable = [], []
-    for design, top in tops.items():
+    parts = []
+    for design, configuration in tops.items():
         match = stability[(stability["design"] == design) & (stability["spec"] == spec) & (stability["term"] == term)
-                          & (stability["configuration"] == top["configuration"])]
+                          & (stability["configuration"] == configuration)]
         if match.empty or pd.isna(match["p_top"].iloc[0]):
             continue
         p = float(match["p_top"].iloc[0])
-        parts.append(f"{top['configuration']} is first on {design} in {p:.0%} of bootstrap resamples of the draws")
-        if p < STABLE:
-            unstable.append(design)
-    text = ". " + "; ".join(parts) if parts else ""
-    if unstable:
-        text += f" (unstable on {', '.join(unstable)}: more draws would be needed to rank with confidence)"
-    return text
+        where = f" on {design}" if len(tops) > 1 else ""
+        parts.append(f"{configuration}{where} {p:.0%}" + (" (unstable: more draws needed)" if p < STABLE else ""))
+    return ". First in bootstrap resamples of the draws: " + ", ".join(parts) if parts else ""
 
 
 def _describe(row) -> str:
