@@ -5,14 +5,16 @@ unit's whole treatment path (``study.placebo.mode=units``: units with the same o
 periods are permuted with no unit keeping its own path; a unit whose periods no other unit
 shares in full takes the path of one that covers them; a unit that no other unit covers is
 left out of the draw), or the unit's own path shifted cyclically by a random number of
-periods (``mode=time``). The true effect is zero by construction.
+periods (``mode=time``; a unit observed once is left out). The true effect is zero by
+construction.
 
 What it tests: whether a configuration finds an effect where there is none, on the user's
 real outcome with its real unit effects, trends and serial correlation (coverage here is one
 minus the false-positive rate). What it cannot test: bias with a non-zero effect. With
-``mode=time`` the shifted path stays correlated with the unit's real treatment through its
-serial correlation, so a real effect leaks into the placebo estimate; the design measures
-that correlation and warns when it is material.
+``mode=time`` the shifted path stays correlated with the unit's real treatment (a cyclic shift
+of a unit's demeaned path is never independent of it: over all shifts the correlations average
+-1/(T-1), and serial correlation moves each one further), so a real effect leaks into the
+placebo estimate; the design measures that correlation and warns when it is material.
 """
 
 from __future__ import annotations
@@ -104,9 +106,11 @@ class PlaceboDesign(Design):
                 f"placebo: the placebo treatment keeps a within correlation of {self.leak_:.2f} with your real treatment "
                 f"(mode={self.mode}), so a real effect of the treatment shows up as bias in this design"
             )
-        dropped = int(np.sum(self.paths.reassign(np.random.default_rng(0))[self.paths.units] < 0)) if self.mode == "units" else 0
+        _, keep = self.treatment(np.random.default_rng(0))
+        dropped = int(np.sum(~keep))
         if dropped:
-            out.append(f"placebo: {dropped} rows of units whose periods no other unit covers are left out of every draw")
+            whom = "units whose periods no other unit covers" if self.mode == "units" else "units observed in a single period"
+            out.append(f"placebo: {dropped} rows of {whom} are left out of every draw")
         return out
 
     def record(self) -> dict:

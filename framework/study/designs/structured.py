@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
+from framework.errors import UserInputError
 from framework.settings import integer, number, positive, reject_unknown
 from framework.study.designs.base import Design, Draw, FixedDraw
 from framework.study.designs.outcome_model import OutcomeFit, fit_outcome
@@ -62,6 +63,8 @@ class StructuredDesign(Design):
     def build(cls, source: Panel, settings: Mapping[str, Any], seed: int) -> "StructuredDesign":
         settings = dict(settings or {})
         reject_unknown(settings, SETTINGS, "the structured design", prefix="study.structured")
+        if source.controls and not (settings.get("learner") or {}).get("_target_"):
+            raise UserInputError("study.structured.learner: no _target_ given; name the regressor that fits the controls' function")
         fit = fit_outcome(
             source, settings.get("learner"),
             folds=integer(settings.get("folds", 5), "study.structured.folds", minimum=2),
