@@ -204,7 +204,7 @@ CASES: list[Case] = [
     cli("sample-unknown", panel("wage.csv", "sample=nope"), "sample=nope: no such choice of sample",
         "accepted values of sample: full, high_uil"),
     cli("window-unknown", panel("wage.csv", "window=nope"), "window=nope: no such choice of window",
-        "accepted values of window: all, infra_2011_2015, rapid_2016_2021"),
+        "accepted values of window: all, first_half, infra_2011_2015, rapid_2016_2021, second_half"),
     cli("moderation-unknown", panel("wage.csv", "moderation=nope"), "moderation=nope: no such choice of moderation",
         "accepted values of moderation: centered, none, normalized"),
     cli("top-level-key-misspelt", panel("wage.csv", "seeed=1"), "unknown key seeed; did you mean seed?"),
