@@ -144,6 +144,11 @@ def describe_design(record: dict) -> list[str]:
             lines.append(f"  {MOMENT_LABELS[row['moment']]:<48} {row['file']:+7.3f} {row['world']:+7.3f} {row['difference']:+7.3f}{flag}")
     else:
         lines.append("world: the synthetic world's own process (the truth is its effect on each spec's rows)")
+    if record.get("resemblance") and name != "calibrated":  # the calibrated design prints its fit table above
+        from framework.study.calibrate import MOMENT_LABELS
+
+        lines.append(f"  {name}'s draws beside your file: " + "; ".join(
+            f"{MOMENT_LABELS[r['moment']]} {r['file']:+.2f} vs {r['design']:+.2f}" for r in record["resemblance"]))
     lines += [f"Warning: {w}" for w in record.get("warnings", [])]
     return lines
 

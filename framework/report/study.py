@@ -84,6 +84,8 @@ def _study_section(summary: pd.DataFrame, meta: dict, label: str, k: int) -> Sec
     calibration = _calibration(meta, designs)
     if calibration:
         blocks.append(_calibration_table(calibration, k))
+    if any(d.get("resemblance") for d in designs):
+        blocks.append(_resemblance_table(designs, k))
     for (spec, term, design), group in summary.groupby(["spec", "term", "design"], sort=False):
         blocks.append(_ranked_table(group, spec, term, design, k, meta.get("stability_resamples")))
     if summary["term"].notna().any():
@@ -210,6 +212,23 @@ def _calibration_table(calibration: dict, k: int) -> Table:
                      f"{len(rows)} moments its verdicts describe the paper's world more than your data.")
     return Table(f"study-{k}-calibration", f"The world calibrated to the file: moments (tolerance {tolerance:g})",
                  ["Moment", "File", "Calibrated world", "Difference", "Default world", "Within tolerance"], rows, notes=notes, align="lrrrrl")
+
+
+def _resemblance_table(designs: list[dict], k: int) -> Table:
+    """The file's moments beside the mean over a few draws of each design built from it."""
+    shown = [d for d in designs if d.get("resemblance")]
+    moments = [r["moment"] for r in shown[0]["resemblance"]]
+    rows = []
+    for m in moments:
+        file_value = next(r["file"] for r in shown[0]["resemblance"] if r["moment"] == m)
+        rows.append([_moment(m), number(file_value, 3)] + [number(next(r["design"] for r in d["resemblance"] if r["moment"] == m), 3) for d in shown])
+    notes = ["Each design's column is the mean over a few of its draws. The structured design keeps your treatment and controls, "
+             "so their moments match by construction; its outcome moments show how close the rebuilt outcome comes to yours."]
+    if any(d["name"] == "placebo" for d in shown):
+        notes.append("The placebo design breaks the link between the treatment and the outcome (and the unit's own controls) "
+                     "on purpose: its correlations are expected near 0.")
+    return Table(f"study-{k}-resemblance", "How each design's draws resemble your file: moments", ["Moment", "File", *[d["name"] for d in shown]],
+                 rows, notes=notes, align="l" + "r" * (1 + len(shown)))
 
 
 def _moment(name: str) -> str:

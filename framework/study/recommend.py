@@ -138,7 +138,7 @@ def recommend(judged: pd.DataFrame, stability: pd.DataFrame | None = None) -> li
         dead = group[(group["ok"] == 0) & (group["failure_rate"] >= 1)]
         for _, r in dead.iterrows():
             text += f". {r['configuration']} failed in every draw of the {r['design']} design ({r['first_error'] or 'no error recorded'})"
-        avoid = options[options["verdict"].isin(["biased", "fails"]) & ~options["configuration"].isin(dead["configuration"])]
+        avoid = options[options["verdict"].isin(["biased", "fails"]) & ~options["configuration"].isin([*dead["configuration"], best["configuration"]])]
         if len(avoid):
             text += ". Avoid " + "; ".join(f"{r['configuration']} ({_verdicts(r['designs'])})" for _, r in avoid.iterrows())
         if group["ok"].min() < FEW_DRAWS and group["ok"].max() > 0:

@@ -18,7 +18,7 @@ from framework.data.panel import Panel
 from framework.errors import UserInputError
 from framework.settings import integer, positive
 from framework.study.calibrate import calibrate
-from framework.study.designs.base import Design, Draw, FixedDraw, without_truth
+from framework.study.designs.base import Design, Draw, FixedDraw, resemblance, without_truth
 from framework.study.designs.placebo import PlaceboDesign
 from framework.study.designs.structured import StructuredDesign
 from framework.study.designs.world import CalibratedDesign, WorldDesign, source_panel
@@ -62,6 +62,10 @@ def build_designs(names: Sequence[str], study: Mapping[str, Any], source: Panel 
             designs.append(StructuredDesign.build(source, study.get("structured") or {}, seed))
         else:
             designs.append(PlaceboDesign.build(source, study.get("placebo") or {}))
+    draws = integer(study.get("resemblance_draws", 5), "study.resemblance_draws", minimum=1)
+    for design in designs:
+        if source is not None and design.name in FILE_DESIGNS:
+            design.resemblance_ = resemblance(design, source, draws, seed)
     return designs
 
 

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Mapping
 
 from framework.data.panel import EFFECT, MODERATOR_EFFECT, Panel
+from framework.study.calibrate import MOMENTS, moments
 
 
 class Draw(ABC):
@@ -62,9 +63,25 @@ class Design(ABC):
         """What the user must know before trusting this design's verdicts."""
         return []
 
+    resemblance_: list[dict] | None = None
+    """Per moment: the file's value and the mean over a few of this design's draws
+    (:func:`resemblance`), set when the design is built from a file."""
+
     def record(self) -> dict:
-        """The design for ``study.json``: name, assumptions, what was fitted, warnings."""
-        return {"name": self.name, "assumptions": self.assumptions, "warnings": self.warnings()}
+        """The design for ``study.json``: name, assumptions, what was fitted, how its draws
+        resemble the file, warnings."""
+        record = {"name": self.name, "assumptions": self.assumptions, "warnings": self.warnings()}
+        if self.resemblance_ is not None:
+            record["resemblance"] = self.resemblance_
+        return record
+
+
+def resemblance(design: Design, source: Panel, draws: int, first_seed: int) -> list[dict]:
+    """The five scale-free moments of :mod:`framework.study.calibrate` on the user's panel and
+    averaged over ``draws`` draws of ``design``: does what the estimators see look like the file?"""
+    target = moments(source)
+    found = [moments(design.draw(first_seed + k).panel(None)[0]) for k in range(draws)]
+    return [{"moment": m, "file": target[m], "design": sum(f[m] for f in found) / draws} for m in MOMENTS]
 
 
 def without_truth(panel: Panel) -> Panel:
