@@ -43,7 +43,7 @@ def build_report(directory: str | os.PathLike) -> Path:
     if not find_records(root):
         if not extra:
             raise NoRecords(f"{root}: no result.json under it")
-        return write_report(_document(extra, f"outputs under {root.resolve()}"), root / REPORT_DIR)
+        return write_report(_document(extra, f"outputs under {root.resolve()}", _outputs_title(root)), root / REPORT_DIR)
     frame = collect(root)
     write_collection(frame, root)
     df = analysis.prepare(frame)
@@ -122,6 +122,19 @@ def title(df: pd.DataFrame, paper_mode: bool) -> str:
 
 
 TITLE = "Gini\u2013UIL: comparison report"
+
+
+def _outputs_title(root: Path) -> str:
+    """The paper's question unless a study under ``root`` drew from a user's file."""
+    import json
+
+    from framework.report.study import find_studies
+
+    for folder in find_studies(root):
+        meta = json.loads((folder / "study.json").read_text(encoding="utf-8"))
+        if meta.get("data", "synthetic") != "synthetic":
+            return f"Monte Carlo study of {Path(str(meta['data'])).name}: comparison report"
+    return TITLE
 
 
 def _document(parts: list[Section], what: str, title_: str = TITLE) -> Document:
