@@ -5,6 +5,9 @@ inputs, and how designs are named and seeded."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,7 +23,7 @@ from framework.study.designs import (
 from framework.study.designs.paths import within_autocorrelation
 from framework.study.designs.placebo import LEAK_WARNING
 from framework.study.replicate import run_replication
-from tests.conftest import learner_config
+from tests.conftest import ROOT, learner_config
 from tests.test_study import TWFE, _cell, _row
 
 LINEAR = {"_target_": "sklearn.linear_model.LinearRegression"}
@@ -500,3 +503,37 @@ def test_run_replication_seeds_every_draw_with_the_first_seed(monkeypatch, struc
     calls.clear()
     run_replication(20, no_reuse, structured)
     assert "cache" not in calls[0][0] or calls[0][0]["cache"].get("nuisance") != "memory"
+
+
+# --------------------------------------------------------------------------- the check of the designs
+
+
+def test_compare_to_oracle_by_hand():
+    from framework.study.check import aggregate, compare_to_oracle
+
+    def table(design, rows):
+        return pd.DataFrame([{"design": design, "spec": "baseline", "term": "treatment", "configuration": c, "verdict": v,
+                              "rmse": r, "bias": b, "coverage": cov} for c, v, r, b, cov in rows])
+
+    oracle = table("world", [("a", "trust", 0.1, 0.00, 0.95), ("b", "biased", 0.2, 0.10, 0.90), ("c", "biased", 0.9, 0.80, 0.0)])
+    same = table("structured", [("a", "trust", 0.2, 0.02, 0.93), ("b", "biased", 0.3, 0.12, 0.88), ("c", "biased", 1.0, 0.90, 0.0)])
+    flipped = table("placebo", [("c", "trust", 0.1, 0.00, 0.95), ("b", "trust", 0.2, 0.00, 0.95), ("a", "trust", 0.3, 0.00, 0.95)])
+    out = pd.concat([compare_to_oracle(oracle, same, 1), compare_to_oracle(oracle, flipped, 1)]).set_index("design")
+    assert out.loc["structured", "rank_correlation"] == pytest.approx(1.0) and bool(out.loc["structured", "picks_best"])
+    assert out.loc["structured", "bias_error"] == pytest.approx((0.02 + 0.02 + 0.10) / 3)
+    assert out.loc["placebo", "rank_correlation"] == pytest.approx(-1.0) and not bool(out.loc["placebo", "picks_best"])
+    assert out.loc["placebo", "coverage_error"] == pytest.approx((0.0 + 0.05 + 0.95) / 3)
+    assert aggregate(out.reset_index()).set_index("design").loc["structured", "picks_best"] == 1.0
+
+
+def test_the_check_command_writes_its_table(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.check_designs", "check.panels=1", "check.oracle_replications=2", "study.replications=2",
+         "study.n_jobs=1", "study.select.configurations=[twfe]", "check.designs=[structured,placebo]", "data.world.n_cities=30",
+         "study.stability.resamples=10", f"hydra.run.dir={tmp_path}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(tmp_path / "check" / "table.csv")
+    assert sorted(table["design"]) == ["placebo", "structured"]
+    assert (tmp_path / "check" / "check.json").is_file() and done.stdout.strip().endswith(f"check: {tmp_path / 'check'}")
