@@ -87,7 +87,6 @@ class PlaceboDesign(Design):
     def _leak(self) -> float:
         """Mean |within correlation| of the placebo treatment with the real one, over draws."""
         frame = self.source.frame
-        units, times = unit_codes(frame), time_codes(frame)
         real = frame["treatment"].to_numpy(float)
         values = []
         for k in range(LEAK_DRAWS):
@@ -96,7 +95,6 @@ class PlaceboDesign(Design):
             a, b = two_way_demean(np.column_stack([real[keep], placebo[keep]]), unit_codes(kept), time_codes(kept)).T
             if a.std() > 0 and b.std() > 0:
                 values.append(abs(np.corrcoef(a, b)[0, 1]))
-        del units, times
         return float(np.mean(values)) if values else float("nan")
 
     def warnings(self) -> list[str]:

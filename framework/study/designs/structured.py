@@ -58,6 +58,10 @@ class StructuredDesign(Design):
         self.heterogeneity = float(heterogeneity)
         self.paths = UnitPaths.of(source.frame)
         self.effects_ = self.effect * (1.0 + self.heterogeneity * _gradient(source))
+        # the moderator acts on this outcome only through g, when it is also a control
+        self.moderator_in_g_ = source.has("moderator") and any(
+            np.array_equal(source.frame["moderator"].to_numpy(), source.frame[c].to_numpy()) for c in source.controls
+        )
 
     @classmethod
     def build(cls, source: Panel, settings: Mapping[str, Any], seed: int) -> "StructuredDesign":
@@ -85,11 +89,7 @@ class StructuredDesign(Design):
         frame = self.source.frame.copy()
         frame["outcome"] = self.outcome(self.paths.resample(np.random.default_rng(seed)))
         frame[EFFECT] = self.effects_
-        # the moderator acts on this outcome only through g when it is also a control
-        moderator_in_g = self.source.has("moderator") and any(
-            np.array_equal(frame["moderator"].to_numpy(), frame[c].to_numpy()) for c in self.source.controls
-        )
-        frame[MODERATOR_EFFECT] = np.nan if moderator_in_g else 0.0
+        frame[MODERATOR_EFFECT] = np.nan if self.moderator_in_g_ else 0.0
         return FixedDraw(self.source.with_frame(frame))
 
     def record(self) -> dict:
