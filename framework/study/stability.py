@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from framework.numerics.evaluation import against_truth
 from framework.study.metrics import with_design
 from framework.study.recommend import ORDER, Thresholds, verdict
 
@@ -58,12 +59,8 @@ def _rank_key(a: dict[str, np.ndarray], idx: np.ndarray, t: Thresholds) -> tuple
                           sd_estimate=np.nan, coverage=np.nan)
     rmse = np.inf
     if known.any():
-        errors = estimate[known] - truth[known]
-        row.truth_mean = float(truth[known].mean())
-        row.bias = float(errors.mean())
-        sd_errors = float(errors.std(ddof=1)) if known.sum() > 1 else np.nan
-        row.bias_z = row.bias / (sd_errors / np.sqrt(known.sum())) if sd_errors and sd_errors > 0 else np.nan
+        m = against_truth(estimate[known], truth[known], a["ci_low"][idx][known], a["ci_high"][idx][known])
+        row.truth_mean, row.bias, row.coverage, rmse = m["truth_mean"], m["bias"], m["coverage"], m["rmse"]
+        row.bias_z = row.bias / m["bias_mcse"] if m["bias_mcse"] and m["bias_mcse"] > 0 else np.nan
         row.sd_estimate = float(estimate[known].std(ddof=1)) if known.sum() > 1 else np.nan
-        row.coverage = float(np.mean((a["ci_low"][idx][known] <= truth[known]) & (truth[known] <= a["ci_high"][idx][known])))
-        rmse = float(np.sqrt(np.mean(errors**2)))
     return ORDER[verdict(row, t)], rmse
