@@ -49,6 +49,9 @@ class WorldKnobs:
     # noise
     outcome_noise: float = 0.040
     treatment_noise: float = 0.040
+    noise_ar1: float = 0.0
+    """Lag-1 autocorrelation of the Gini's shocks within a city over consecutive years, in [0, 1);
+    0 = independent shocks (the shocks' marginal SD is the same for every value)."""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "WorldKnobs":
@@ -85,3 +88,5 @@ class WorldKnobs:
         for key in ("confounding", "nonlinearity", "heterogeneity", "outcome_noise", "treatment_noise"):
             if getattr(self, key) < 0:
                 raise bad(key, "must be non-negative")
+        if not 0.0 <= self.noise_ar1 < 1.0:
+            raise bad("noise_ar1", "must be in [0, 1) (the within-city lag-1 autocorrelation of the Gini's shocks)")

@@ -8,12 +8,16 @@ Structural equations (city ``i``, year ``t``; ``z(.)`` standardises exactly over
     effect    tau_it = effect_mean + eta * (b (M_it - mean M) + s (early_t - mean early) + l h_i)
     Gini      G_it  = 0.407 + alpha_i + lambda_t + g(X_it) + delta (M_it - mean M)
                       + tau_it (U_it - 2.309) + eps_it
+    shock     eps_it = outcome_noise * r_it,  r_it = phi r_i,t-1 + sqrt(1 - phi^2) n_it   (phi = noise_ar1)
 
 ``h_i`` is the city's industrial level before the sample period (so each city-year's effect is
 fixed whatever its current UIL), ``e_i`` its development and ``c_ki`` its size-driven
 endowments; ``kappa`` = ``confounding`` scales how much UIL shares the city effects
 ``alpha_i``, the year effects ``lambda_t`` and the controls that drive the Gini; ``g`` and
-``m`` gain non-linear parts scaled by ``nonlinearity``; ``eta`` = ``heterogeneity``.
+``m`` gain non-linear parts scaled by ``nonlinearity``; ``eta`` = ``heterogeneity``. The
+Gini's shocks are an AR(1) within each city over its years: ``n_it`` are clipped standard
+normals and ``r_i,first = n_i,first``, so each shock keeps the SD it has with ``noise_ar1 = 0``
+(independent shocks, ``r_it = n_it``).
 
 Because the Gini is linear in UIL with slope ``tau_it``, ``tau_it`` is each city-year's exact
 marginal effect (and ``delta + eta b (U_it - 2.309)`` that of DIFI); the spec turns it into the truth of every reported coefficient. The Gini is
@@ -87,6 +91,26 @@ def _z(values: np.ndarray) -> np.ndarray:
 def _bounded_normal(rng: np.random.Generator, size, limit: float = 2.5) -> np.ndarray:
     draws = rng.standard_normal(size)
     return np.clip(draws, -limit, limit)
+
+
+def _ar1_within_city(innovations: np.ndarray, city: np.ndarray, year: np.ndarray, phi: float) -> np.ndarray:
+    """Filter each city's innovations, in year order, into an AR(1) with coefficient ``phi``.
+
+    ``r_it = phi r_i,t-1 + sqrt(1 - phi^2) n_it`` from the stationary start ``r_i,first = n_i,first``,
+    so every year's shock has the innovations' variance and consecutive shocks of a city correlate
+    at ``phi``. Rows may come in any order; ``phi = 0`` returns ``innovations`` itself, untouched.
+    """
+    if phi == 0:
+        return innovations
+    scale = np.sqrt(1.0 - phi**2)
+    shocks = np.empty_like(innovations)
+    previous = np.full(int(city.max()) + 1, np.nan)  # each city's shock in its last year so far
+    for t in np.unique(year):  # ascending
+        rows = np.flatnonzero(year == t)
+        lag = previous[city[rows]]
+        shocks[rows] = np.where(np.isnan(lag), innovations[rows], phi * lag + scale * innovations[rows])
+        previous[city[rows]] = shocks[rows]
+    return shocks
 
 
 def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
@@ -174,7 +198,7 @@ def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
         + g_of_x
         + knobs.moderator_direct * (difi - difi_mean)
         + effect * (treatment - TABLE1["UIL"][0])
-        + knobs.outcome_noise * _bounded_normal(rng, city.size)
+        + knobs.outcome_noise * _ar1_within_city(_bounded_normal(rng, city.size), city, year, knobs.noise_ar1)
     )
     gini_target = TABLE1["Gini"][0] + gini_parts - gini_parts.mean()
     gini_target = _keep_inside(gini_target, city, n)
