@@ -41,7 +41,7 @@ def main() -> None:
 
     def fit(data, sampler="nutpie", seed=0):
         started = time.perf_counter()
-        estimator = build_estimator({"name": "bayes_hier", "sampler": sampler, **settings}, None, {}, seed).fit(data)
+        estimator = build_estimator({"name": "bayes_hier", "model": "explicit", "sampler": sampler, **settings}, None, {}, seed).fit(data)
         return estimator, time.perf_counter() - started
 
     first = apply_spec(generate_world(seed=0).panel, Spec.from_config({}))

@@ -62,7 +62,7 @@ def check_identification(data: SpecData, family: str, fe: str | None, absorbed: 
             raise UserInputError(
                 f"{name} does not vary within any {_unit_word(data)} in this sample (time-invariant), so {choice} cannot estimate "
                 f"its effect: the {unit} effects absorb it (only variation between units can: e.g. estimator.fe=none, "
-                "bayes_hier's estimator.fe=random or twfe's estimator.effects=time)"
+                "bayes_hier's estimator.model=explicit estimator.fe=random or twfe's estimator.effects=time)"
             )
         if n_varying < MIN_VARYING_UNITS:
             raise UserInputError(

@@ -10,7 +10,14 @@ from typing import Any, Mapping
 from framework.errors import UserInputError
 from framework.settings import choice, integer, positive
 
-FE_SUPPORTED = ("cre", "random", "dummies", "none")
+FE_SUPPORTED = ("within", "cre", "random", "dummies", "none")
+MODELS = ("collapsed", "explicit")
+ERRORS = ("ar1", "iid")
+CONTROLS_BASES = ("spline", "linear")
+# What each model accepts (the collapsed model integrates the unit intercepts out with a flat
+# prior, i.e. within the unit, and absorbs year effects by demeaning)
+MODEL_FE = {"collapsed": ("within",), "explicit": ("cre", "random", "dummies", "none")}
+MODEL_YEAR_EFFECTS = {"collapsed": ("fixed", "none"), "explicit": ("pooled", "fixed", "none")}
 YEAR_EFFECTS = ("pooled", "fixed", "none")
 HETEROGENEITY = ("period", "treatment_group")
 HETEROGENEITY_ALIASES = {"uil_group": "treatment_group"}
@@ -31,19 +38,23 @@ DEFAULT_PRIORS = {
     "noise_sd": 1.0,
 }
 SETTINGS = (
-    "fe", "year_effects", "heterogeneity", "period_end", "parameterization", "priors", "sampler",
+    "model", "errors", "controls_basis", "spline_knots", "fe", "year_effects", "heterogeneity", "period_end", "parameterization", "priors", "sampler",
     "draws", "tune", "chains", "cores", "target_accept", "rhat_max", "ess_min", "diagnose",
 )
 DEFAULT_PARAMETERIZATION = {"city_effects": "centered", "slopes": "noncentered"}
 DEFAULTS: dict[str, Any] = {
-    "fe": "cre",
+    "model": "collapsed",
+    "errors": "ar1",
+    "controls_basis": "spline",
+    "spline_knots": 5,
+    "fe": None,  # the model's own: within (collapsed), cre (explicit)
     "year_effects": "fixed",
     "heterogeneity": ("period", "treatment_group"),
     "period_end": None,
     "parameterization": DEFAULT_PARAMETERIZATION,
     "sampler": "nutpie",
-    "draws": 1500,
-    "tune": 1000,
+    "draws": 1000,
+    "tune": 500,
     "chains": 4,
     "cores": None,
     "target_accept": 0.8,
@@ -57,7 +68,21 @@ def settings_from_config(config: Mapping[str, Any], seed: Any) -> dict:
     """The estimator's keyword arguments from its config node (unknown keys and ``fe`` were
     refused by ``Estimator.check_config``), each value checked in one line naming its key."""
     get = lambda key: DEFAULTS[key] if config.get(key) is None else config[key]  # noqa: E731
+    model = choice(get("model"), "estimator.model", MODELS)
+    fe = config.get("fe") or MODEL_FE[model][0]
+    if fe not in MODEL_FE[model]:
+        raise UserInputError(
+            f"estimator.fe={fe}: the {model} model takes fe={'|'.join(MODEL_FE[model])}"
+            + (" (its unit intercepts are integrated out with a flat prior); use estimator.model=explicit for "
+               "cre, random, dummies or none" if model == "collapsed" else "; use estimator.model=collapsed for within")
+        )
+    year_effects = choice(get("year_effects"), "estimator.year_effects", YEAR_EFFECTS)
+    if year_effects not in MODEL_YEAR_EFFECTS[model]:
+        raise UserInputError(f"estimator.year_effects={year_effects}: the {model} model takes "
+                             f"{'|'.join(MODEL_YEAR_EFFECTS[model])}")
     sampler = choice(get("sampler"), "estimator.sampler", SAMPLERS)
+    if model == "collapsed" and sampler != "nutpie":
+        raise UserInputError("estimator.sampler=pymc: the collapsed model is sampled by nutpie only; use estimator.model=explicit")
     cores = config.get("cores")
     if cores is not None:
         cores = integer(cores, "estimator.cores", minimum=1)
@@ -68,8 +93,12 @@ def settings_from_config(config: Mapping[str, Any], seed: Any) -> dict:
     if not target_accept < 1:
         raise UserInputError(f"estimator.target_accept = {target_accept}: use a number in (0, 1), e.g. 0.9")
     return {
-        "fe": get("fe"),
-        "year_effects": choice(get("year_effects"), "estimator.year_effects", YEAR_EFFECTS),
+        "model": model,
+        "errors": choice(get("errors"), "estimator.errors", ERRORS),
+        "controls_basis": choice(get("controls_basis"), "estimator.controls_basis", CONTROLS_BASES),
+        "spline_knots": integer(get("spline_knots"), "estimator.spline_knots", minimum=0),
+        "fe": fe,
+        "year_effects": year_effects,
         "heterogeneity": heterogeneity(config.get("heterogeneity", DEFAULTS["heterogeneity"])),
         "period_end": None if config.get("period_end") in (None, "auto") else integer(config["period_end"], "estimator.period_end"),
         "parameterization": parameterization(config.get("parameterization")),

@@ -50,6 +50,8 @@ class _Design:
 
     @classmethod
     def from_data(cls, data, fe: str, year_effects: str, heterogeneity: tuple[str, ...], period_end: int) -> "_Design":
+        from framework.estimators.bayes_hier.groups import SlopeGroups
+
         self = cls()
         frame = data.frame
         terms = list(data.terms)
@@ -97,28 +99,13 @@ class _Design:
 
         # heterogeneity of the slope
         time = frame["time"].to_numpy(dtype=int)
-        early = time <= period_end
-        both_periods = bool(early.any() and (~early).any())
-        first, last = int(time.min()), int(time.max())
-        self.period_labels = [f"{first}-{period_end}", f"{period_end + 1}-{last}"]
-        self.period_idx = np.where(early, 0, 1)
-        self.period_n_obs = dict(zip(self.period_labels, (int(early.sum()), int((~early).sum()))))
-        city_mean_d = group_means(d, city_idx)
-        city_high = city_mean_d > np.median(city_mean_d)
+        groups = SlopeGroups(data, time, d, city_idx, heterogeneity, period_end)
+        self.period_labels, self.period_n_obs, self.modelled = groups.period_labels, groups.period_n_obs, groups.modelled
+        self.period_idx = np.where(groups.early, 0, 1)
         self.group_labels = ["unit_treatment_above_median", "unit_treatment_at_or_below_median"]
-        self.group_idx = np.where(city_high, 0, 1)
-        modelled = []
-        if not data.spec.moderated:
-            if "period" in heterogeneity and both_periods:
-                modelled.append("period")
-            if "treatment_group" in heterogeneity and city_high.any() and (~city_high).any():
-                modelled.append("treatment_group")
-        self.modelled = modelled
-        self.period_weights = _weights([early, ~early]) if both_periods else None
-        high = d > np.median(d)
-        self.half_labels = ["above_median", "at_or_below_median"]
-        self.half_weights = _weights([high, ~high])
-        self.half_n_obs = dict(zip(self.half_labels, (int(high.sum()), int((~high).sum()))))
+        self.group_idx = np.where(groups.unit_high, 0, 1)
+        self.period_weights = groups.period_weights
+        self.half_labels, self.half_weights, self.half_n_obs = groups.half_labels, groups.half_weights, groups.half_n_obs
         return self
 
 

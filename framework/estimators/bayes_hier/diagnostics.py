@@ -9,7 +9,10 @@ import math
 
 import numpy as np
 
-from framework.numerics.inference import Coefficient, group_effects
+from framework.bayes.checks import convergence_warnings
+from framework.bayes.checks import summary as _summary
+from framework.bayes.checks import two_group_effects as _group_effects
+from framework.bayes.checks import worst as _extreme
 
 
 def diagnostics(estimator, idata, design, compile_s: float, sample_s: float) -> dict:
@@ -34,6 +37,7 @@ def diagnostics(estimator, idata, design, compile_s: float, sample_s: float) -> 
     divergences = int(np.asarray(idata.sample_stats["diverging"]).sum()) if "diverging" in idata.sample_stats else 0
     warnings = _warnings(estimator, worst_rhat, worst_bulk, worst_tail, divergences)
     out = {
+        "model": "explicit",
         "fe": estimator.fe,
         "year_effects": estimator.year_effects,
         "heterogeneity": list(design.modelled),
@@ -76,55 +80,10 @@ def diagnostics(estimator, idata, design, compile_s: float, sample_s: float) -> 
 
 def _warnings(estimator, worst_rhat, worst_bulk, worst_tail, divergences: int) -> list[str]:
     """One line per convergence problem (none: converged)."""
-    warnings = []
-    name, value = worst_rhat
-    if value is not None and value > estimator.rhat_max:
-        shown = "not finite" if math.isinf(value) else f"{value:.3f} > {estimator.rhat_max:g}"
-        warnings.append(f"R-hat {shown} ({name}): the chains disagree; raise tune and draws")
-    if divergences:
-        warnings.append(
-            f"{divergences} divergent transitions after tuning: raise target_accept, or use the non-centred slopes"
-        )
-    kind, (name, value) = min([("bulk", worst_bulk), ("tail", worst_tail)], key=lambda item: item[1][1] or 0.0)
-    if value is not None and value < estimator.ess_min:
-        warnings.append(f"{kind} ESS {value:.0f} < {estimator.ess_min:g} ({name}): raise draws")
-    return warnings
-
-
-def _group_effects(draws, dim: str, labels: list[str], n_obs: dict[str, int]) -> dict:
-    """The average effect over each group's rows (posterior summaries) and the difference of
-    the first group's and the second's, from the difference of the draws."""
-    by_label = {label: np.asarray(draws.sel({dim: label}), dtype=float) for label in labels}
-    first, second = labels
-    return group_effects(
-        {label: Coefficient.credible("treatment", values) for label, values in by_label.items()},
-        n_obs=n_obs,
-        difference=Coefficient.credible("treatment", by_label[first] - by_label[second]),
-    )
-
-
-def _summary(draws) -> dict:
-    """Posterior mean, SD and 2.5 % / 97.5 % quantiles, as ``mean``, ``sd``, ``ci_low``, ``ci_high``."""
-    coef = Coefficient.credible("", draws)
-    return {"mean": coef.estimate, "sd": coef.std_error, "ci_low": coef.ci_low, "ci_high": coef.ci_high}
+    return convergence_warnings(worst_rhat, worst_bulk, worst_tail, divergences, estimator.rhat_max, estimator.ess_min,
+                                "raise target_accept, or use the non-centred slopes")
 
 
 def _scalar(value) -> float | None:
     number = float(np.asarray(value))
     return number if math.isfinite(number) else None
-
-
-def _extreme(dataset, worst_of) -> tuple[str | None, float | None]:
-    """(variable, value) of the worst entry over every variable: the largest R-hat
-    (``worst_of=max``) or the smallest ESS (``min``). A NaN, which a chain that never moved
-    leaves, is the worst of all (R-hat infinite, ESS zero)."""
-    bad = math.inf if worst_of is max else 0.0
-    found: tuple[str | None, float | None] = (None, None)
-    for name, values in dataset.data_vars.items():
-        array = np.asarray(values, dtype=float).ravel()
-        if array.size == 0:
-            continue
-        value = bad if np.isnan(array).any() else float(worst_of(array))
-        if found[1] is None or worst_of(value, found[1]) == value != found[1]:
-            found = (name, value)
-    return found

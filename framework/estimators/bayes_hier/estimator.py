@@ -14,6 +14,9 @@ from framework.estimators.bayes_hier.config import (
     canonical_heterogeneity,
     settings_from_config,
 )
+from framework.estimators.bayes_hier.collapsed_design import CollapsedDesign
+from framework.bayes.sampling import single_threaded_blas
+from framework.estimators.bayes_hier.collapsed_fit import fit_collapsed
 from framework.estimators.bayes_hier.design import _Design
 from framework.estimators.bayes_hier.diagnostics import diagnostics
 from framework.estimators.bayes_hier.sampling import sample
@@ -24,16 +27,21 @@ from framework.numerics.transforms import period_halves
 @register
 class BayesHierarchical(Estimator):
     name = "bayes_hier"
-    description = "Bayesian hierarchical panel model (PyMC + nutpie): pooled unit slopes, Mundlak unit effects, period effects"
+    description = ("Bayesian hierarchical panel model (nutpie): partially pooled unit slopes, spline control functions, "
+                   "AR(1) errors, unit effects integrated out (model=explicit: the PyMC model with Mundlak unit effects)")
     fe_choices = FE_SUPPORTED
     settings = SETTINGS
     uses_learner = False
     packages = ("pymc", "pytensor", "nutpie", "arviz")
 
-    def __init__(self, fe="cre", year_effects="fixed", heterogeneity=DEFAULTS["heterogeneity"], period_end=None,
-                 parameterization=None, priors=None, sampler="nutpie", draws=1500, tune=1000, chains=4,
+    def __init__(self, model="collapsed", errors="ar1", controls_basis="spline", spline_knots=5, fe=None, year_effects="fixed", heterogeneity=DEFAULTS["heterogeneity"], period_end=None,
+                 parameterization=None, priors=None, sampler="nutpie", draws=1000, tune=500, chains=4,
                  cores=None, target_accept=0.8, rhat_max=1.01, ess_min=400, diagnose="all", seed=0):
-        self.fe = fe
+        self.model = model
+        self.errors = errors
+        self.controls_basis = controls_basis
+        self.spline_knots = spline_knots
+        self.fe = fe if fe is not None else ("within" if model == "collapsed" else "cre")
         self.year_effects = year_effects
         self.heterogeneity = canonical_heterogeneity(heterogeneity)
         self.period_end = period_end
@@ -57,11 +65,19 @@ class BayesHierarchical(Estimator):
 
     def absorbed_effects(self) -> tuple[str, ...]:
         # the slopes act on the treatment less its unit means (cre, dummies) and period means
-        return (("unit",) if self.fe in ("cre", "dummies") else ()) + (("time",) if self.year_effects != "none" else ())
+        return (("unit",) if self.fe in ("within", "cre", "dummies") else ()) + (("time",) if self.year_effects != "none" else ())
 
     def fit(self, data) -> "BayesHierarchical":
         # period_end None (auto): the last period of the sample's first half (2015 on 2011-2021)
         period_end = self.period_end if self.period_end is not None else next(iter(period_halves(data.periods).values()))[1]
+        if self.model == "collapsed":
+            with single_threaded_blas():
+                design = CollapsedDesign.from_data(data, self.year_effects, self.heterogeneity, period_end,
+                                                   self.controls_basis, self.spline_knots, self.priors)
+                self.design_ = design
+                self.coefficients_, self.diagnostics_, idata = fit_collapsed(self, design)
+            self.artifacts_ = {"posterior": idata}
+            return self
         design = _Design.from_data(data, self.fe, self.year_effects, self.heterogeneity, period_end)
         idata, compile_s, sample_s, reused, model = sample(self, design)
         # the process's model for this structure: a later fit of the same structure swaps its data
