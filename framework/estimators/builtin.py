@@ -8,5 +8,6 @@ BUILTIN = {
     "dml": "framework.estimators.dml",
     "causal_forest": "framework.estimators.causal_forest",
     "bayes_hier": "framework.estimators.bayes_hier",
+    "bayes_dml": "framework.estimators.bayes_dml",
     "twfe": "framework.estimators.twfe",
 }

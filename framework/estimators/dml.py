@@ -112,6 +112,7 @@ class DoubleMLEstimator(Estimator):
             warnings.simplefilter("always")
             models, targets = self._fit_models(frame, d_cols, data.covariates)
         self.models_ = models
+        self.nuisance_targets_ = targets  # per model: learner -> (n_obs, n_rep, n_treat), cached ones included
         estimates, std_errors, doubleml_se = [], [], []
         for model in models:
             estimates += list(np.asarray(model.coef, dtype=float))
