@@ -32,7 +32,7 @@ from framework.study.metrics import DEFAULT_DESIGN
 from framework.study.output import STUDY_DIR
 
 HEADER = ["Rank", "Configuration", "Verdict", "P(first)", "Bias", "MC SE", "RMSE", "Coverage", "MC SE", "Width", "Right sign, sig.", "SE / SD",
-          "Failed", "s / run"]
+          "Failed", "Converged", "s / run"]
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 WARNING, CAVEAT = "Warning:", "Caveat:"
 MISSES = "\u2717 misses"
@@ -242,17 +242,25 @@ def _ranked_table(group: pd.DataFrame, spec: str, term: str, design: str, k: int
     rows = [
         [str(int(r["rank"])), r["configuration"], r["verdict"], *([share(r["p_top"])] if stability else []),
          number(r["bias"], 4), number(r["bias_mcse"], 4), number(r["rmse"], 4), share(r["coverage"]), share(r["coverage_mcse"]),
-         number(r["width"], 3), share(r["sign_sig"]), number(r["se_ratio"], 2), share(r["failure_rate"]), number(r["runtime_mean_s"], 1)]
+         number(r["width"], 3), share(r["sign_sig"]), number(r["se_ratio"], 2), share(r["failure_rate"]), _converged(r), number(r["runtime_mean_s"], 1)]
         for _, r in group.iterrows()
     ]
     truth = group["truth_mean"].mean()
     known = f"mean truth {number(truth, 4)}" if not is_missing(truth) else "truth unknown to the design: untested"
     notes = _failure_notes(group)
+    if group["unconverged"].notna().any():
+        notes.append("Converged: the share of successful draws whose sampler checks passed (R-hat, ESS, divergences of the "
+                     "reported quantities); \u2014 for families without such checks.")
     if stability:
         over = f"{int(resamples)} " if not is_missing(resamples) else ""
         notes.append(f"P(first): the share of {over}bootstrap resamples of the draws in which the configuration ranks first on the {design} design.")
     return Table(f"study-{k}-{slug(spec)}-{slug(term)}-{slug(design)}", f"{spec}: {term}, {design} design ({known}), best first", header, rows,
                  notes=notes, align="rll" + "r" * (len(header) - 3))
+
+
+def _converged(row) -> str:
+    unconverged = row.get("unconverged")
+    return "\u2014" if is_missing(unconverged) else share(1.0 - unconverged)
 
 
 def _failure_notes(group: pd.DataFrame) -> list[str]:
