@@ -42,7 +42,8 @@ def _fit_table(tolerance=0.15) -> list[dict]:
 def _new_study(folder: Path) -> None:
     summary = pd.DataFrame([
         _row("calibrated", "twfe", 1, "trust", 0.8), _row("calibrated", "dml_fd", 2, "undercovers", 0.2, coverage=0.7), _failed("calibrated", 3),
-        _row("structured", "dml_fd", 1, "trust", 0.65, truth=0.31), _row("structured", "twfe", 2, "biased", 0.35, bias=0.2, truth=0.31),
+        _row("structured", "dml_fd", 1, "trust", 0.65, truth=0.31, unconverged=0.25),
+        _row("structured", "twfe", 2, "biased", 0.35, bias=0.2, truth=0.31),
         _failed("structured", 3),
     ])
     fit = _fit_table()
@@ -136,6 +137,12 @@ def test_a_study_of_two_designs_shows_its_warnings_fit_and_rankings(tmp_path):
         note = next(n for n in ranked.notes if n.startswith("broken failed in every draw; first error:"))
         assert "singular" in note and len(note) < len(ERROR)
     assert tables["study-0-baseline-treatment-calibrated"].rows[0][:4] == ["1", "twfe", "trust", "80 %"]
+    # the share of converged draws, for the configurations that report convergence
+    structured = tables["study-0-baseline-treatment-structured"]
+    converged = {r[1]: r[structured.header.index("Converged")] for r in structured.rows}
+    assert converged["dml_fd"] == "75 %" and converged["twfe"] == "\u2014"
+    assert any(n.startswith("Converged:") for n in structured.notes)
+    assert not any(n.startswith("Converged:") for n in tables["study-0-baseline-treatment-calibrated"].notes)
 
     configurations = tables["study-0-configurations"]
     assert configurations.header[2:] == ["s / draw, calibrated", "s / draw, structured"]

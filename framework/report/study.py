@@ -248,7 +248,7 @@ def _ranked_table(group: pd.DataFrame, spec: str, term: str, design: str, k: int
     truth = group["truth_mean"].mean()
     known = f"mean truth {number(truth, 4)}" if not is_missing(truth) else "truth unknown to the design: untested"
     notes = _failure_notes(group)
-    if group["unconverged"].notna().any():
+    if "unconverged" in group and group["unconverged"].notna().any():
         notes.append("Converged: the share of successful draws whose sampler checks passed (R-hat, ESS, divergences of the "
                      "reported quantities); \u2014 for families without such checks.")
     if stability:
