@@ -101,7 +101,8 @@ def _summary(record: dict) -> str:
     for c in record["coefficients"]:
         truth = "" if c["truth"] is None else f", truth {c['truth']:+.4f}"
         parts.append(f"{c['term']} {c['estimate']:+.4f} (SE {c['std_error']:.4f}{truth})")
-    fe = record["spec"].get("fe")
+    # the fe the estimator used (a family may resolve a null fe to its model's own)
+    fe = (record.get("diagnostics") or {}).get("fe") or record["spec"].get("fe")
     return f"{record['estimator']} fe={fe} learner={record.get('learner')} n={record['n_obs']}: " + "; ".join(parts)
 
 

@@ -58,6 +58,9 @@ def check_estimator(cls: type, settings: Mapping[str, Any] | None = None, seed: 
         data = apply_spec(panel, Spec.from_config(spec_config))
         if {EFFECT, MODERATOR_EFFECT} & set(data.frame.columns):
             raise fail("truth absent", "the prepared data carry a truth column")
+        if data.spec.moderated and not cls.moderation:
+            _check_refuses_moderation(cls, config, seed, data, fail)
+            continue
         first = _fit(cls, config, seed, data, fail, label)
         truth = true_values(data, panel)
         _check_coefficients(first, data, truth, fail, label)
@@ -93,6 +96,18 @@ def _check_rejects_unknown_key(cls, config: dict, fail) -> None:
             raise fail("unknown keys", f"the error does not name the key: {error}") from None
         return
     raise fail("unknown keys", f"estimator.{UNKNOWN_KEY} was accepted")
+
+
+def _check_refuses_moderation(cls, config: dict, seed: int, data, fail) -> None:
+    """A family declaring ``moderation = False`` refuses a moderated spec in one line."""
+    estimator = cls.from_config(cls.check_config(config), learner=dict(CHECK_LEARNER), split=dict(CHECK_SPLIT), seed=seed)
+    try:
+        estimator.fit(data)
+    except UserInputError as error:
+        if "\n" in str(error) or "moderation" not in str(error):
+            raise fail("moderation refused", f"the refusal is not one line naming moderation: {error}") from None
+        return
+    raise fail("moderation refused", "moderation = False is declared but a moderated spec was fitted")
 
 
 def _fit(cls, config: dict, seed: int, data, fail, label: str) -> Estimator:

@@ -198,7 +198,7 @@ CASES: list[Case] = [
         "unexpected character ';'", "\"data.read.sep=';'\""),
     # config groups and keys
     cli("estimator-unknown", panel("wage.csv", "estimator=nope"), "estimator=nope: no such choice of estimator",
-        "accepted values of estimator: bayes_hier, causal_forest, dml, twfe"),
+        "accepted values of estimator: bayes_dml, bayes_hier, causal_forest, dml, twfe"),
     cli("learner-unknown", panel("wage.csv", "learner=nope"), "learner=nope: no such choice of learner",
         "accepted values of learner: custom, gbdt, lasso, lightgbm, random_forest, xgboost"),
     cli("sample-unknown", panel("wage.csv", "sample=nope"), "sample=nope: no such choice of sample",
@@ -222,8 +222,15 @@ CASES: list[Case] = [
     # estimator settings
     case("causal-forest-fd", panel("wage.csv", "estimator=causal_forest", "estimator.fe=fd"),
          "estimator.fe = 'fd' is not accepted by causal_forest", "use one of within, cre, dummies, none"),
-    case("bayes-hier-within", panel("wage.csv", "estimator=bayes_hier", "estimator.fe=within", *FAST_BAYES),
-         "estimator.fe = 'within' is not accepted by bayes_hier: use one of cre, random, dummies, none"),
+    case("bayes-hier-fd", panel("wage.csv", "estimator=bayes_hier", "estimator.fe=fd", *FAST_BAYES),
+         "estimator.fe = 'fd' is not accepted by bayes_hier: use one of within, cre, random, dummies, none"),
+    case("bayes-hier-collapsed-cre", panel("wage.csv", "estimator=bayes_hier", "estimator.fe=cre", *FAST_BAYES),
+         "estimator.fe=cre: the collapsed model takes fe=within", "use estimator.model=explicit for cre, random, dummies or none"),
+    case("bayes-hier-explicit-within", panel("wage.csv", "estimator=bayes_hier", "estimator.model=explicit", "estimator.fe=within",
+                                             *FAST_BAYES),
+         "estimator.fe=within: the explicit model takes fe=cre|random|dummies|none", "use estimator.model=collapsed for within"),
+    case("bayes-hier-collapsed-pymc", panel("wage.csv", "estimator=bayes_hier", "estimator.sampler=pymc", *FAST_BAYES),
+         "estimator.sampler=pymc: the collapsed model is sampled by nutpie only", "use estimator.model=explicit"),
     case("twfe-random", panel("wage.csv", "estimator=twfe", "estimator.fe=random"),
          "estimator.fe = 'random' is not accepted by twfe: use one of dummies, within, fd, cre, none"),
     case("twfe-time-effects-fd", panel("wage.csv", "estimator=twfe", "estimator.fe=fd", "estimator.effects=time"),
@@ -251,7 +258,12 @@ CASES: list[Case] = [
     case("time-invariant-twfe", panel("wage.csv", "estimator=twfe", columns=replacing("treatment", "black")),
          "black does not vary within any unit (nr)", "twfe with estimator.fe=within", refused=True),
     case("time-invariant-bayes-hier", panel("wage.csv", "estimator=bayes_hier", *FAST_BAYES, columns=replacing("treatment", "black")),
+         "black does not vary within any unit (nr)", "bayes_hier with estimator.fe=within", refused=True),
+    case("time-invariant-bayes-hier-explicit", panel("wage.csv", "estimator=bayes_hier", "estimator.model=explicit", "estimator.fe=cre",
+                                                     *FAST_BAYES, columns=replacing("treatment", "black")),
          "black does not vary within any unit (nr)", "bayes_hier with estimator.fe=cre", refused=True),
+    case("time-invariant-bayes-dml", panel("wage.csv", "estimator=bayes_dml", *FAST_BAYES, columns=replacing("treatment", "black")),
+         "black does not vary within any unit (nr)", "bayes_dml with estimator.fe=within", refused=True),
     case("treatment-one-in-a-single-row", panel("rare_treatment.csv"),
          "union is binary and takes its rarer value (1) in only 1 of 4360 rows", "at least 5 are needed", refused=True),
     case("outcome-times-1e300", panel("huge_outcome.csv"), "column 'lwage' has values up to 4.05e+300", "rescale it", refused=True),
@@ -269,7 +281,7 @@ CASES: list[Case] = [
     # sweeps
     cli("sweep-without-m", panel("wage.csv", "estimator.fe=fd,within"), "estimator.fe=fd,within", "add -m"),
     cli("sweep-invalid-choice", ("-m", *panel("wage.csv", "estimator=twfe,nope")),
-        "estimator=nope: no such choice of estimator", "accepted values of estimator: bayes_hier, causal_forest, dml, twfe",
+        "estimator=nope: no such choice of estimator", "accepted values of estimator: bayes_dml, bayes_hier, causal_forest, dml, twfe",
         sweep=True, refused=True),
 ]
 

@@ -1,4 +1,5 @@
-"""The Bayesian hierarchical family against truth known by construction, and its flags.
+"""The Bayesian hierarchical family's explicit model (``model: explicit``, the PyMC model with
+every city's intercept and slope a parameter) against truth known by construction, and its flags.
 
 Small worlds and few draws keep this file quick: one nutpie model is compiled for the
 30-city world and reused (the estimator keeps compiled models by structure) by the tests that
@@ -21,7 +22,7 @@ from framework.estimators import available, build_estimator
 from framework.spec import Spec, apply_spec, true_values
 from tests.conftest import ROOT
 
-SMALL = {"chains": 2, "draws": 400, "tune": 400}
+SMALL = {"model": "explicit", "chains": 2, "draws": 400, "tune": 400}  # fe: cre (the explicit default)
 
 
 def fit(data, seed=0, **config):
@@ -158,11 +159,33 @@ def test_moderation_gives_three_credible_terms_with_pymc():
 
 
 def test_shipped_config_builds_the_defaults():
+    from framework.estimators.bayes_hier.config import DEFAULTS, SETTINGS
+
     config = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "estimator" / "bayes_hier.yaml"))
     estimator = build_estimator(config, None, {}, 7)
-    assert (estimator.fe, estimator.year_effects, estimator.sampler) == ("cre", "fixed", "nutpie")
+    assert (estimator.model, estimator.errors, estimator.controls_basis, estimator.spline_knots) == (
+        "collapsed", "ar1", "spline", 5)
+    assert (estimator.fe, estimator.year_effects, estimator.sampler) == ("within", "fixed", "nutpie")
     assert estimator.heterogeneity == ("period", "treatment_group")
-    assert estimator.seed == 7 and estimator.draws == 1500 and estimator.chains == 4
+    assert estimator.seed == 7 and estimator.draws == 1000 and estimator.tune == 500 and estimator.chains == 4
+    # the YAML and the code agree: every setting built from the shipped file equals the one built
+    # from no settings at all (the code's defaults), and the YAML names every setting
+    assert set(config) - {"name"} == set(SETTINGS)
+    bare = build_estimator({"name": "bayes_hier"}, None, {}, 7)
+    for key in SETTINGS:
+        assert getattr(estimator, key) == getattr(bare, key), key
+        if DEFAULTS.get(key) is not None:
+            assert getattr(estimator, key) == DEFAULTS[key], key
+    # the explicit model's own defaults (fe: cre) when only the model is chosen
+    without_fe = {key: value for key, value in config.items() if key != "fe"}
+    explicit = build_estimator({**without_fe, "model": "explicit"}, None, {}, 7)
+    assert (explicit.model, explicit.fe) == ("explicit", "cre")
+
+
+def test_shipped_explicit_variant_sets_the_explicit_model():
+    variant = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "variant" / "bayes_hier_cre.yaml"))
+    estimator = build_estimator({"name": "bayes_hier", **variant["estimator"]}, None, {}, 0)
+    assert (estimator.model, estimator.fe, estimator.draws, estimator.tune) == ("explicit", "cre", 1500, 1000)
 
 
 def test_uil_group_is_an_alias_of_treatment_group():
@@ -173,8 +196,16 @@ def test_uil_group_is_an_alias_of_treatment_group():
 @pytest.mark.parametrize(
     "config, key",
     [
-        ({"fe": "within"}, "estimator.fe"),
+        ({"model": "explicit", "fe": "within"}, "estimator.fe"),  # within is the collapsed model's
         ({"fe": "fd"}, "estimator.fe"),
+        ({"model": "bayes"}, "estimator.model"),
+        ({"model": "collapsed", "fe": "cre"}, "estimator.fe"),
+        ({"fe": "cre"}, "estimator.fe"),  # the default model is the collapsed one
+        ({"model": "collapsed", "year_effects": "pooled"}, "estimator.year_effects"),
+        ({"model": "collapsed", "sampler": "pymc"}, "estimator.sampler"),
+        ({"errors": "ma1"}, "estimator.errors"),
+        ({"controls_basis": "cubic"}, "estimator.controls_basis"),
+        ({"spline_knots": -1}, "estimator.spline_knots"),
         ({"year_effects": "random"}, "estimator.year_effects"),
         ({"sampler": "stan"}, "estimator.sampler"),
         ({"draws": 0}, "estimator.draws"),
@@ -184,8 +215,8 @@ def test_uil_group_is_an_alias_of_treatment_group():
         ({"chains": 1.5}, "estimator.chains"),
         ({"target_accept": 1.2}, "estimator.target_accept"),
         ({"heterogeneity": ["region"]}, "estimator.heterogeneity"),
-        ({"parameterization": "sideways"}, "estimator.parameterization"),
-        ({"parameterization": {"years": "centered"}}, "estimator.parameterization.years"),
+        ({"model": "explicit", "parameterization": "sideways"}, "estimator.parameterization"),
+        ({"model": "explicit", "parameterization": {"years": "centered"}}, "estimator.parameterization.years"),
         ({"priors": {"coef": -1}}, "estimator.priors.coef"),
         ({"priors": {"slop_sd": 0.5}}, "estimator.priors.slop_sd"),
         ({"drawz": 10}, "estimator.drawz"),

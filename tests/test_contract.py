@@ -13,7 +13,8 @@ from tests.test_plugin import load_plugin_module
 
 # Lighter settings so the check stays quick; the defaults are checked by the other tests.
 LIGHT = {
-    "bayes_hier": {"draws": 200, "tune": 200, "chains": 2, "cores": 1, "diagnose": "global"},
+    "bayes_hier": {"draws": 200, "tune": 200, "chains": 2, "cores": 1, "diagnose": "global"},  # model: collapsed
+    "bayes_dml": {"draws": 200, "tune": 200, "chains": 2, "cores": 1},
     "causal_forest": {"n_estimators": 40, "crossfit_estimators": 20},
 }
 
@@ -21,6 +22,11 @@ LIGHT = {
 @pytest.mark.parametrize("name", sorted(BUILTIN))
 def test_every_registered_family_keeps_the_contract(name):
     check_estimator(resolve(name), settings=LIGHT.get(name))
+
+
+def test_the_explicit_bayes_hier_model_keeps_the_contract():
+    """bayes_hier's other model (the family's default is the collapsed one)."""
+    check_estimator(resolve("bayes_hier"), settings={**LIGHT["bayes_hier"], "model": "explicit"})
 
 
 def test_the_example_plugin_keeps_the_contract():

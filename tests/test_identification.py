@@ -24,6 +24,7 @@ from tests.golden.record import config_for
 COLUMNS = {"id": "nr", "time": "year", "outcome": "lwage", "treatment": "union", "controls": ["married", "hours"]}
 LIGHT = {
     "bayes_hier": ["estimator.draws=100", "estimator.tune=100", "estimator.chains=1", "estimator.cores=1"],
+    "bayes_dml": ["estimator.draws=100", "estimator.tune=100", "estimator.chains=1", "estimator.cores=1"],
     "causal_forest": ["estimator.n_estimators=20", "estimator.crossfit_estimators=8"],
 }
 # (family, fe): does the model remove unit effects? (then a time-invariant treatment is not identified)
@@ -31,9 +32,13 @@ ABSORBS_UNITS = {
     ("dml", "dummies"): True, ("dml", "within"): True, ("dml", "fd"): True, ("dml", "cre"): True, ("dml", "none"): False,
     ("causal_forest", "within"): True, ("causal_forest", "cre"): True, ("causal_forest", "dummies"): True,
     ("causal_forest", "none"): False,
+    ("bayes_hier", "within"): True,  # the collapsed model (the default)
     ("bayes_hier", "cre"): True, ("bayes_hier", "dummies"): True, ("bayes_hier", "random"): False, ("bayes_hier", "none"): False,
+    ("bayes_dml", "within"): True, ("bayes_dml", "fd"): True, ("bayes_dml", "dummies"): True,
     ("twfe", "within"): True, ("twfe", "dummies"): True, ("twfe", "fd"): True, ("twfe", "cre"): True, ("twfe", "none"): False,
 }
+# bayes_hier's fe choices other than within are the explicit model's
+MODEL = {("bayes_hier", fe): ["estimator.model=explicit"] for fe in ("cre", "dummies", "random", "none")}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +57,7 @@ def run_on(panel, family, *overrides):
 
 @pytest.mark.parametrize("family, fe", sorted(ABSORBS_UNITS))
 def test_a_time_invariant_treatment_is_refused_where_unit_effects_absorb_it(wage, family, fe):
-    record = run_on(panel_of(wage, treatment="black"), family, f"estimator.fe={fe}", "split.folds=2")
+    record = run_on(panel_of(wage, treatment="black"), family, *MODEL.get((family, fe), []), f"estimator.fe={fe}", "split.folds=2")
     refused = "does not vary within any unit (nr) in this sample (time-invariant)"
     if ABSORBS_UNITS[(family, fe)]:
         assert record["status"] == "failed"

@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("framework.data",),
     ("framework.spec",),
     ("framework.learners", "framework.cache"),
+    ("framework.bayes",),  # the collapsed Bayesian model's machinery, used by the Bayesian families
     ("framework.estimators",),
     ("framework.records",),
     ("framework.pipeline", "framework.testing"),

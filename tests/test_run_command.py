@@ -117,7 +117,7 @@ def test_a_sweep_records_a_failure_finishes_the_other_runs_reports_and_exits_1(t
 # --- one line for every error of the command line -------------------------------------
 
 CLI_ERRORS = {
-    "group": (["estimator=nope"], "estimator=nope", ["accepted values of estimator: bayes_hier, causal_forest, dml, twfe"]),
+    "group": (["estimator=nope"], "estimator=nope", ["accepted values of estimator: bayes_dml, bayes_hier, causal_forest, dml, twfe"]),
     "learner": (["learner=nope"], "learner=nope", ["gbdt", "lightgbm", "xgboost", "random_forest", "lasso", "custom"]),
     "sample": (["sample=nope"], "sample=nope", ["full", "winsor_1_99", "no_municipalities", "high_uil"]),
     "close": (["learner=lightgm"], "learner=lightgm", ["did you mean learner=lightgbm?"]),

@@ -6,7 +6,8 @@ A family is a subclass of :class:`Estimator` in the scikit-learn shape:
   ``fe_choices`` (the ``estimator.fe`` values it accepts; empty: it has no ``fe``),
   ``settings`` (every ``estimator.*`` key it reads besides ``name``), ``uses_learner``
   (whether the ``learner`` group feeds it), ``packages`` (the distributions it relies on,
-  whose versions every record's provenance names);
+  whose versions every record's provenance names), ``moderation`` (False for a family that
+  estimates the treatment term only and refuses a moderated spec in one line);
 * ``from_config(config, learner, split, seed)`` (required): the family built from its
   ``estimator`` node, the ``learner`` node, the ``split`` node and the run's seed, after
   :meth:`Estimator.check_config` has rejected unknown keys and ``fe`` choices the same way
@@ -57,6 +58,7 @@ class Estimator(ABC):
     """Whether ``fit`` uses a ``weights`` column (``data.columns.weights``); runs of families
     that do not are refused when weights are given."""
     packages: ClassVar[tuple[str, ...]] = ()
+    moderation: ClassVar[bool] = True  # estimates the moderation terms (else refuses such a spec)
 
     coefficients_: list[Coefficient]
     diagnostics_: dict
@@ -69,7 +71,7 @@ class Estimator(ABC):
         refused in one line."""
         config = dict(config or {})
         reject_unknown(config, cls.settings, cls.name)
-        if "fe" in config and cls.fe_choices and config["fe"] not in cls.fe_choices:
+        if config.get("fe") is not None and cls.fe_choices and config["fe"] not in cls.fe_choices:
             note = cls.fe_notes.get(config["fe"])
             reason = f" ({note})" if note else ""
             raise UserInputError(

@@ -51,6 +51,7 @@ class BayesianDML(Estimator):
                 "diagnose")
     uses_learner = True
     packages = ("doubleml", "scikit-learn", "nutpie", "arviz")
+    moderation = False
 
     def __init__(self, learner, fe="within", folds=5, n_rep=1, errors="ar1", priors=None, draws=1000, tune=500,
                  chains=4, cores=None, target_accept=0.9, rhat_max=1.01, ess_min=400, diagnose="all", seed=0,

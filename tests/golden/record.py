@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden.json")
 PAPER_COLUMNS = ("t2c1", "t2c2", "t3c1", "t3c2", "t4c1", "t4c2", "t4c3", "t4c4", "t5c1", "t5c2", "t5c3", "t5c4", "t6c1", "t6c2")
 LIGHT_BAYES = ["estimator.draws=300", "estimator.tune=300", "estimator.chains=2", "estimator.cores=1"]
+EXPLICIT_BAYES = ["estimator.model=explicit", "estimator.fe=cre"]
 LIGHT_FOREST = ["estimator.n_estimators=40", "estimator.crossfit_estimators=20"]
 CASES: dict[str, list[str]] = {
     **{f"paper_{c}": ["estimator=dml", "estimator.fe=dummies", f"+column={c}"] for c in PAPER_COLUMNS},
@@ -29,8 +30,9 @@ CASES: dict[str, list[str]] = {
     "dml_within_moderated": ["estimator.fe=within", "moderation=normalized", "learner=lasso"],
     "causal_forest_default": ["estimator=causal_forest", "learner=lasso", *LIGHT_FOREST],
     "causal_forest_moderated": ["estimator=causal_forest", "learner=lasso", "moderation=centered", *LIGHT_FOREST],
-    "bayes_hier_default": ["estimator=bayes_hier", *LIGHT_BAYES],
-    "bayes_hier_moderated": ["estimator=bayes_hier", "moderation=centered", *LIGHT_BAYES],
+    # bayes_hier's explicit model (its default until the collapsed model), pinned so its numbers stay
+    "bayes_hier_explicit": ["estimator=bayes_hier", *EXPLICIT_BAYES, *LIGHT_BAYES],
+    "bayes_hier_explicit_moderated": ["estimator=bayes_hier", *EXPLICIT_BAYES, "moderation=centered", *LIGHT_BAYES],
     "twfe_default": ["estimator=twfe"],
     "twfe_moderated_cre": ["estimator=twfe", "estimator.fe=cre", "moderation=normalized", "sample=resource_control"],
     "twfe_fd_window": ["estimator=twfe", "estimator.fe=fd", "window=infra_2011_2015"],
