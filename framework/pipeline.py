@@ -111,7 +111,7 @@ def run(
                 f"data.columns.weights = {data.label('weights')!r} is set, but {estimator.name} does not use weights; "
                 "use estimator=twfe, or leave data.columns.weights unset"
             )
-        guarded = check_identification(data, estimator.name, estimator_config.get("fe"), estimator.absorbed_effects(), estimator.cluster_by())
+        guarded = check_identification(data, estimator.name, getattr(estimator, "fe", None) or estimator_config.get("fe"), estimator.absorbed_effects(), estimator.cluster_by())
         estimator.use_nuisance_cache(NuisanceCache.from_config(config.get("cache")))
         estimator.fit(data)
         check_estimates(estimator.coefficients_, data, estimator.name)

