@@ -47,9 +47,9 @@ def convergence(posterior, judged: list[str], recorded: list[str], divergences: 
             out[f"{label}{key}"] = value
             out[f"{label}{key}_parameter"] = name
         if not label:
-            out["rhat"] = {name: _scalar(rhat[name]) for name in names if rhat[name].ndim == 0}
-            out["ess_bulk"] = {name: _scalar(bulk[name]) for name in names if bulk[name].ndim == 0}
-            out["ess_tail"] = {name: _scalar(tail[name]) for name in names if tail[name].ndim == 0}
+            out["rhat"] = {name: finite_or_none(rhat[name]) for name in names if rhat[name].ndim == 0}
+            out["ess_bulk"] = {name: finite_or_none(bulk[name]) for name in names if bulk[name].ndim == 0}
+            out["ess_tail"] = {name: finite_or_none(tail[name]) for name in names if tail[name].ndim == 0}
     warnings = convergence_warnings(
         (out.get("rhat_max_parameter"), out.get("rhat_max")), (out.get("ess_bulk_min_parameter"), out.get("ess_bulk_min")),
         (out.get("ess_tail_min_parameter"), out.get("ess_tail_min")), divergences, rhat_max, ess_min,
@@ -154,6 +154,7 @@ def two_group_effects(draws, dim: str, labels: list[str], n_obs: dict[str, int])
     )
 
 
-def _scalar(value) -> float | None:
+def finite_or_none(value) -> float | None:
+    """A scalar diagnostic as a float, or None where it is not finite (JSON has no NaN)."""
     number = float(np.asarray(value))
     return number if math.isfinite(number) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -77,7 +77,6 @@ class CollapsedPosterior:
     sample_stats: object         # nutpie's sample_stats (an xarray Dataset)
     sampling_s: float
     setup_s: float
-    extra: dict = field(default_factory=dict)
 
 
 def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> CollapsedPosterior:

@@ -5,11 +5,9 @@ Every key is described in ``docs/estimators/bayes_hier.md`` ("Diagnostics and fl
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from framework.bayes.checks import convergence_warnings
+from framework.bayes.checks import convergence_warnings, finite_or_none
 from framework.bayes.checks import summary as _summary
 from framework.bayes.checks import two_group_effects as _group_effects
 from framework.bayes.checks import worst as _extreme
@@ -51,9 +49,9 @@ def diagnostics(estimator, idata, design, compile_s: float, sample_s: float) -> 
         "converged": not warnings,
         "diagnosed": estimator.diagnose,
         "warnings": warnings,
-        "rhat": {term: _scalar(rhat[term]) for term in design.terms},
-        "ess_bulk": {term: _scalar(ess_bulk[term]) for term in design.terms},
-        "ess_tail": {term: _scalar(ess_tail[term]) for term in design.terms},
+        "rhat": {term: finite_or_none(rhat[term]) for term in design.terms},
+        "ess_bulk": {term: finite_or_none(ess_bulk[term]) for term in design.terms},
+        "ess_tail": {term: finite_or_none(ess_tail[term]) for term in design.terms},
         "rhat_max": worst_rhat[1],
         "rhat_max_parameter": worst_rhat[0],
         "ess_bulk_min": worst_bulk[1],
@@ -83,7 +81,3 @@ def _warnings(estimator, worst_rhat, worst_bulk, worst_tail, divergences: int) -
     return convergence_warnings(worst_rhat, worst_bulk, worst_tail, divergences, estimator.rhat_max, estimator.ess_min,
                                 "raise target_accept, or use the non-centred slopes")
 
-
-def _scalar(value) -> float | None:
-    number = float(np.asarray(value))
-    return number if math.isfinite(number) else None
