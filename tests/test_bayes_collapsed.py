@@ -36,7 +36,7 @@ def small_panel():
 
 
 def _arrays(rows, W, d, y):
-    return (y, W, np.ascontiguousarray(W.T), d, rows.unit, rows.prev, rows.has_prev, rows.gap, rows.n_units)
+    return (y, W, d, rows.unit, rows.prev, rows.has_prev, rows.gap, rows.n_units)
 
 
 def _dense_log_likelihood(rows, W, d, y, period, theta, sigma, tau, rho, intercept_sd):

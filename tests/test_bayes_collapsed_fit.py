@@ -88,7 +88,7 @@ def test_a_point_outside_floating_point_is_a_zero_density_not_an_error():
 
     rows = PanelRows.from_codes(np.repeat(np.arange(3), 4), np.tile(np.arange(4), 3))
     W = np.random.default_rng(0).normal(size=(12, 1))
-    arrays = (W[:, 0] * 0.5, W, np.ascontiguousarray(W.T), W[:, 0].copy(), rows.unit, rows.prev, rows.has_prev, rows.gap,
+    arrays = (W[:, 0] * 0.5, W, W[:, 0].copy(), rows.unit, rows.prev, rows.has_prev, rows.gap,
               rows.n_units)
     for x in ([0.1, -800.0, 0.0, 0.0], [0.1, 0.0, -800.0, 0.0], [0.1, 0.0, 0.0, 40.0]):
         value, grad = log_density(np.array(x), *arrays, np.ones(1), 1.0, 0.5, True)
@@ -112,13 +112,15 @@ def test_bayes_dml_reports_a_credible_treatment_on_the_dml_residuals(bayes_dml, 
     assert coef.term == "treatment" and coef.interval == "credible"
     assert coef.ci_low < coef.estimate < coef.ci_high
     d = bayes_dml.diagnostics_
-    assert d["approach"] == "wg_approx" and d["n_obs_used"] == default_world[1].n_obs
+    # the default residuals are first differences: one row fewer per unit
+    units = default_world[1].frame["unit"].nunique()
+    assert d["fe"] == "fd" and d["approach"] == "fd_exact" and d["n_obs_used"] == default_world[1].n_obs - units
     # the residual slope is DoubleML's estimate with a posterior around it
     assert abs(coef.estimate - d["dml_estimate"]["estimate"]) < 2 * d["dml_estimate"]["std_error"]
 
 
 def test_bayes_dml_residuals_are_the_dml_familys(bayes_dml, default_world):
-    dml = build_estimator({"name": "dml", "fe": "within"}, LEARNER, {"folds": 3}, 0).fit(default_world[1])
+    dml = build_estimator({"name": "dml", "fe": "fd"}, LEARNER, {"folds": 3}, 0).fit(default_world[1])
     assert bayes_dml.diagnostics_["dml_estimate"]["estimate"] == pytest.approx(dml.coefficients_[0].estimate, abs=1e-12)
 
 

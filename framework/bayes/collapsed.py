@@ -108,7 +108,7 @@ def unit_conditionals(a11, a12, a22, c1, c2, lam, kap):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, Wt, d, unit, prev, has_prev, gap, n_units, ar1):
+def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, d, unit, prev, has_prev, gap, n_units, ar1):
     """The collapsed log-likelihood and its derivatives in theta, sigma^-2 (lam), tau^-2 (kap)
     and rho (zero when ``ar1`` is false)."""
     n = y.shape[0]
@@ -132,12 +132,19 @@ def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, Wt, d, unit, prev,
     log_s2 = 0.0
     e_over_s = np.empty(n)
     log_v1 = math.log(1.0 - rho * rho) if rho != 0.0 else 0.0
+    inv_s1 = 1.0 / math.sqrt(1.0 - rho * rho)
     for j in range(n):
         qq += q[j] * q[j]
+        inv_s = 1.0
         if s2[j] != 1.0:
-            log_s2 += log_v1 if gap[j] == 1.0 else math.log(s2[j])
+            if gap[j] == 1.0:
+                log_s2 += log_v1
+                inv_s = inv_s1
+            else:
+                log_s2 += math.log(s2[j])
+                inv_s = 1.0 / math.sqrt(s2[j])
         i = unit[j]
-        e_over_s[j] = (q[j] - l1[j] * m1[i] - ld[j] * m2[i]) / math.sqrt(s2[j])
+        e_over_s[j] = (q[j] - l1[j] * m1[i] - ld[j] * m2[i]) * inv_s
     ll = -0.5 * ((n - n_units) * LOG_2PI - n * math.log(lam) + log_s2 + lam * qq + ll_units - n_units * math.log(kap))
     d_lam = -0.5 * (-n / lam + qq + d_lam)
     d_kap = -0.5 * (d_kap - n_units / kap)
@@ -146,7 +153,7 @@ def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, Wt, d, unit, prev,
     for j in range(n):
         if has_prev[j] > 0.0:
             g[prev[j]] -= phi[j] * e_over_s[j]
-    d_theta = lam * (Wt @ g)
+    d_theta = lam * (W.T @ g)
     d_rho = 0.0
     if ar1:
         dq = 0.0
@@ -156,13 +163,19 @@ def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, Wt, d, unit, prev,
         dc1 = np.zeros(n_units)
         dc2 = np.zeros(n_units)
         dlog_s2 = 0.0
+        # d phi / d rho and s for a one-period gap, computed once rather than per row
+        s_one = math.sqrt(1.0 - rho * rho)
         for j in range(n):
             if has_prev[j] == 0.0:
                 continue
             p = prev[j]
             f = phi[j]
-            fp = gap[j] * rho ** (gap[j] - 1.0)
-            s = math.sqrt(s2[j])
+            if gap[j] == 1.0:
+                fp = 1.0
+                s = s_one
+            else:
+                fp = gap[j] * rho ** (gap[j] - 1.0)
+                s = math.sqrt(s2[j])
             k = f * fp / s2[j]
             dqj = -fp * r[p] / s + q[j] * k
             dl1 = -fp / s + l1[j] * k
@@ -186,44 +199,53 @@ def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, Wt, d, unit, prev,
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def log_density(x, y, W, Wt, d, unit, prev, has_prev, gap, n_units, prior_sd, noise_sd, slope_sd, ar1):
+def log_density(x, y, W, d, unit, prev, has_prev, gap, n_units, prior_sd, noise_sd, slope_sd, ar1):
     """Log posterior density (up to a constant) and gradient at the unconstrained point
-    x = [theta, log sigma, log tau, atanh rho (with ar1)].
+    x = [theta, log nu, log tau, atanh rho (with ar1)], nu = sigma sqrt(1 - rho^2) the SD of
+    the errors' innovations.
 
-    Priors: theta_k ~ Normal(0, prior_sd_k), sigma ~ HalfNormal(noise_sd),
-    tau ~ HalfNormal(slope_sd), rho ~ Uniform(-1, 1).
+    Priors: theta_k ~ Normal(0, prior_sd_k), nu ~ HalfNormal(noise_sd),
+    tau ~ HalfNormal(slope_sd), rho ~ Uniform(-1, 1). The innovation SD is sampled rather than
+    the stationary SD because the data pin it down whatever rho is: with the stationary SD the
+    posterior is a curved ridge in (sigma, rho) that the sampler crosses slowly.
     """
     k = W.shape[1]
     theta = x[:k]
-    sigma = math.exp(x[k])
+    nu = math.exp(x[k])
     tau = math.exp(x[k + 1])
     rho = math.tanh(x[k + 2]) if ar1 else 0.0
-    if not (sigma > 0.0 and tau > 0.0 and 1.0 - rho * rho > 1e-12 and math.isfinite(sigma) and math.isfinite(tau)):
+    one_minus_rho2 = 1.0 - rho * rho
+    sigma = nu / math.sqrt(one_minus_rho2) if one_minus_rho2 > 0.0 else math.inf
+    if not (nu > 0.0 and tau > 0.0 and one_minus_rho2 > 1e-12 and math.isfinite(sigma) and math.isfinite(tau)):
         # outside what floating point can evaluate (an exp that under- or overflowed, |rho| -> 1):
         # zero density, which the sampler treats as a divergence
         return -math.inf, np.zeros(x.shape[0])
     ll, d_theta, d_lam, d_kap, d_rho = log_likelihood_and_gradient(
-        theta, sigma, tau, rho, y, W, Wt, d, unit, prev, has_prev, gap, n_units, ar1
+        theta, sigma, tau, rho, y, W, d, unit, prev, has_prev, gap, n_units, ar1
     )
     grad = np.empty(x.shape[0])
     lp = ll
     for c in range(k):
         lp -= 0.5 * (theta[c] / prior_sd[c]) ** 2
         grad[c] = d_theta[c] - theta[c] / prior_sd[c] ** 2
-    # HalfNormal priors on sigma and tau, with the log transform's Jacobian (+ log sigma)
-    lp += -0.5 * (sigma / noise_sd) ** 2 + x[k]
-    grad[k] = d_lam * (-2.0 / (sigma * sigma)) - (sigma / noise_sd) ** 2 + 1.0
+    # HalfNormal priors on nu and tau, with the log transform's Jacobian (+ log nu); the
+    # likelihood's precision lam = (1 - rho^2) / nu^2, so d lam / d log nu = -2 lam
+    lam = 1.0 / (sigma * sigma)
+    lp += -0.5 * (nu / noise_sd) ** 2 + x[k]
+    grad[k] = d_lam * (-2.0 * lam) - (nu / noise_sd) ** 2 + 1.0
     lp += -0.5 * (tau / slope_sd) ** 2 + x[k + 1]
     grad[k + 1] = d_kap * (-2.0 / (tau * tau)) - (tau / slope_sd) ** 2 + 1.0
     if ar1:
-        # Uniform(-1, 1) through tanh: Jacobian 1 - rho^2
-        lp += math.log(1.0 - rho * rho)
-        grad[k + 2] = d_rho * (1.0 - rho * rho) - 2.0 * rho
+        # rho moves lam too (d lam / d rho = -2 rho / nu^2); Uniform(-1, 1) through tanh has
+        # Jacobian 1 - rho^2
+        d_rho_total = d_rho + d_lam * (-2.0 * rho / (nu * nu))
+        lp += math.log(one_minus_rho2)
+        grad[k + 2] = d_rho_total * one_minus_rho2 - 2.0 * rho
     return lp, grad
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def unit_posteriors(theta, sigma, tau, rho, y, W, Wt, d, unit, prev, has_prev, gap, n_units):
+def unit_posteriors(theta, sigma, tau, rho, y, W, d, unit, prev, has_prev, gap, n_units):
     """The conditional posterior of each unit's (a_i, u_i) given the global parameters: mean
     (m1, m2) and covariance (v11, v12, v22) per unit, and the whitened residual columns (q, l1,
     ld) for the posterior predictive check."""

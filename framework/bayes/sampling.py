@@ -45,15 +45,14 @@ class CollapsedData:
 
     def arrays(self) -> tuple:
         r = self.rows
-        W = np.ascontiguousarray(self.W)
-        return (np.ascontiguousarray(self.y), W, np.ascontiguousarray(W.T), np.ascontiguousarray(self.d),
+        return (np.ascontiguousarray(self.y), np.ascontiguousarray(self.W), np.ascontiguousarray(self.d),
                 r.unit, r.prev, r.has_prev, r.gap, r.n_units)
 
 
 @dataclass(frozen=True)
 class CollapsedSettings:
     errors: str = "ar1"          # ar1 or iid
-    noise_sd: float = 1.0        # sigma ~ HalfNormal(noise_sd)
+    noise_sd: float = 1.0        # innovation SD sigma sqrt(1 - rho^2) ~ HalfNormal(noise_sd)
     slope_sd: float = 0.5        # tau ~ HalfNormal(slope_sd)
     draws: int = 1000
     tune: int = 500
@@ -106,9 +105,10 @@ def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> Collap
 
     def make_expand_fn(seed1, seed2, chain):
         def expand(x, **_):
-            out = {"theta": np.ascontiguousarray(x[:k]), "sigma": np.array(math.exp(x[k])), "tau": np.array(math.exp(x[k + 1]))}
-            out["rho"] = np.array(math.tanh(x[k + 2]) if ar1 else 0.0)
-            return out
+            rho = math.tanh(x[k + 2]) if ar1 else 0.0
+            sigma = math.exp(x[k]) / math.sqrt(1.0 - rho * rho)  # the stationary SD of the errors
+            return {"theta": np.ascontiguousarray(x[:k]), "sigma": np.array(sigma), "tau": np.array(math.exp(x[k + 1])),
+                    "rho": np.array(rho)}
         return expand
 
     def initial_point(seed):
@@ -137,7 +137,7 @@ def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> Collap
 
 
 def _start(data: CollapsedData, ar1: bool, rng: np.random.Generator) -> np.ndarray:
-    """A starting point near the prior's centre: theta 0, sigma the outcome's SD, tau 0.1, rho 0,
+    """A starting point near the prior's centre: theta 0, innovation SD the outcome's SD, tau 0.1, rho 0,
     each jittered by up to +-0.5 on the unconstrained scale."""
     k = data.W.shape[1]
     centre = np.r_[np.zeros(k), math.log(max(float(np.std(data.y)), 1e-3)), math.log(0.1), np.zeros(int(ar1))]
