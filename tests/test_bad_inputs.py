@@ -263,7 +263,7 @@ CASES: list[Case] = [
                                                      *FAST_BAYES, columns=replacing("treatment", "black")),
          "black does not vary within any unit (nr)", "bayes_hier with estimator.fe=cre", refused=True),
     case("time-invariant-bayes-dml", panel("wage.csv", "estimator=bayes_dml", *FAST_BAYES, columns=replacing("treatment", "black")),
-         "black does not vary within any unit (nr)", "bayes_dml with estimator.fe=within", refused=True),
+         "black does not vary within any unit (nr)", "bayes_dml with estimator.fe=fd", refused=True),
     case("treatment-one-in-a-single-row", panel("rare_treatment.csv"),
          "union is binary and takes its rarer value (1) in only 1 of 4360 rows", "at least 5 are needed", refused=True),
     case("outcome-times-1e300", panel("huge_outcome.csv"), "column 'lwage' has values up to 4.05e+300", "rescale it", refused=True),

@@ -6,7 +6,7 @@ machine learning", 2025).
     Y~_it = (b + u_i) D~_it + a_i + e_it,   u_i ~ Normal(0, tau^2),  a_i flat,
     e_it AR(1) within unit i (errors=ar1) or independent (errors=iid)
 
-The learners and the panel transform (``fe``: within, fd or dummies) are the DML family's, and
+The learners and the panel transform (``fe``: fd, the default, within or dummies) are the DML family's, and
 so is its nuisance cache: a run of ``dml`` and of ``bayes_dml`` with the same learner, folds
 and seed fits the learners once. The unit intercepts and slope deviations are integrated out
 of the likelihood (:mod:`framework.bayes.collapsed`) and drawn afterwards from their exact
@@ -37,7 +37,7 @@ from framework.settings import choice, cross_fitting, integer, positive
 ERRORS = ("ar1", "iid")
 PRIORS = {"coef": 1.0, "slope_sd": 0.5, "noise_sd": 1.0}
 DIAGNOSE = ("all", "global")
-DEFAULTS = {"fe": "within", "errors": "ar1", "draws": 1000, "tune": 500, "chains": 4, "cores": None,
+DEFAULTS = {"fe": "fd", "errors": "ar1", "draws": 1000, "tune": 500, "chains": 4, "cores": None,
             "target_accept": 0.9, "rhat_max": 1.01, "ess_min": 400, "diagnose": "all"}
 
 
@@ -46,14 +46,14 @@ class BayesianDML(Estimator):
     name = "bayes_dml"
     description = "Bayesian DML: DoubleML's cross-fitted residuals, a hierarchical Bayesian residual slope with AR(1) errors (nutpie)"
     fe_choices = ("within", "fd", "dummies")
-    fe_notes = {"cre": "its residuals are not within a unit; use within", "none": "use within, fd or dummies"}
+    fe_notes = {"cre": "its residuals are not within a unit; use fd or within", "none": "use fd, within or dummies"}
     settings = ("fe", "errors", "priors", "draws", "tune", "chains", "cores", "target_accept", "rhat_max", "ess_min",
                 "diagnose")
     uses_learner = True
     packages = ("doubleml", "scikit-learn", "nutpie", "arviz")
     moderation = False
 
-    def __init__(self, learner, fe="within", folds=5, n_rep=1, errors="ar1", priors=None, draws=1000, tune=500,
+    def __init__(self, learner, fe="fd", folds=5, n_rep=1, errors="ar1", priors=None, draws=1000, tune=500,
                  chains=4, cores=None, target_accept=0.9, rhat_max=1.01, ess_min=400, diagnose="all", seed=0,
                  nuisance_cache=None):
         self.learner = learner
