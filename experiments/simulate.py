@@ -55,6 +55,7 @@ def main(cfg: DictConfig) -> None:
 def simulate(cfg: DictConfig, directory: Path) -> Path:
     from framework.records.provenance import provenance
     from framework.study import StudyPlan, Thresholds, conduct
+    from framework.study.checkpoints import DrawStore
     from framework.study.designs import FILE_DESIGNS, build_designs, design_names, source_panel
     from framework.study.output import write_study
     from framework.study.runner import print_progress
@@ -84,11 +85,15 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
         for line in describe_design(design.record()):
             print(f"[study] {line}", flush=True)
     plan = StudyPlan(int(study.replications), int(study.first_seed), tuple(cells), reuse_nuisances=bool(study.get("reuse_nuisances", True)))
+    store, note = DrawStore.open(directory, draw_fingerprint(plan, designs, data_sha), fresh=not bool(study.get("resume", True)))
+    if note:
+        print(f"[study] {note}", flush=True)
     n_jobs = int(study.n_jobs)
     print(f"[study] {plan.replications} draws x {len(designs)} design(s) x {len(configurations)} configurations x {len(specs)} specs "
           f"on {n_jobs} worker(s)", flush=True)
     resamples = int((study.get("stability") or {}).get("resamples", 200))
-    result = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=print_progress, resamples=resamples, seed=int(study.first_seed))
+    result = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=print_progress, resamples=resamples, seed=int(study.first_seed),
+                     store=store)
     rows = result.rows
     records = [d.record() for d in designs]
     calibrated = next((r for r in records if r["name"] == "calibrated"), None)
@@ -117,6 +122,22 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
         print(f"[study] {line}")
     print(f"[study] {len(rows)} rows in {result.wall_s / 60:.1f} min", flush=True)
     return write_study(directory, rows, result.ranked, result.recommendation, meta)
+
+
+def draw_fingerprint(plan, designs, data_sha: str | None) -> dict:
+    """What a draw's rows depend on besides its seed: a kept draw is reused only when all of it
+    is unchanged (the number of draws and of workers is not part of it)."""
+    from framework.records.provenance import git_commit
+    from framework.records.record import framework_version
+
+    return {
+        "framework": {"version": framework_version(), "commit": git_commit()},
+        "first_seed": plan.first_seed,
+        "reuse_nuisances": plan.reuse_nuisances,
+        "cells": [{"configuration": c.configuration, "spec": c.spec, "config": c.config} for c in plan.cells],
+        "designs": [d.record() for d in designs],
+        "data_sha256": data_sha,
+    }
 
 
 def describe_design(record: dict) -> list[str]:

@@ -4,7 +4,9 @@ draws finish.
 Each draw is one task (the design's draw is made once and every cell runs on it); the rows
 are sorted afterwards, so the result does not depend on which worker ran which draw. Worker
 processes live for the whole study, so what a family compiles once per process (the
-Bayesian model) or fits once on columns a design keeps fixed is reused across draws.
+Bayesian model) or fits once on columns a design keeps fixed is reused across draws. With a
+:class:`~framework.study.checkpoints.DrawStore`, each finished draw is saved as it arrives and
+the draws already saved are not run again.
 """
 
 from __future__ import annotations
@@ -15,26 +17,37 @@ from typing import Callable
 import pandas as pd
 from joblib import Parallel, delayed
 
+from framework.study.checkpoints import DrawStore
 from framework.study.designs import Design
 from framework.study.plan import StudyPlan
 from framework.study.replicate import ROW_FIELDS, run_replication
 
-Progress = Callable[[str, int, int, float], None]
+Progress = Callable[[str, int, int, float, int], None]
+"""Called as draws finish: design, draws done, draws in all, seconds so far, draws that were
+already done when the study started (kept from an earlier run)."""
 
 
-def run_study(plan: StudyPlan, design: Design, n_jobs: int = 1, progress: Progress | None = None) -> pd.DataFrame:
-    """All rows of the plan on ``design`` (see :mod:`framework.study.replicate`), sorted by draw and cell."""
+def run_study(plan: StudyPlan, design: Design, n_jobs: int = 1, progress: Progress | None = None,
+              store: DrawStore | None = None) -> pd.DataFrame:
+    """All rows of the plan on ``design`` (see :mod:`framework.study.replicate`), sorted by draw
+    and cell; with ``store``, the draws it holds are taken from it and the others saved to it."""
     started = time.perf_counter()
-    if n_jobs == 1:
-        results = (run_replication(seed, plan, design) for seed in plan.seeds)
+    kept = store.finished(design.name, plan.seeds) if store is not None else {}
+    todo = [seed for seed in plan.seeds if seed not in kept]
+    if n_jobs == 1 or len(todo) <= 1:
+        results = (_replicate(seed, plan, design) for seed in todo)
     else:
-        tasks = (delayed(run_replication)(seed, plan, design) for seed in plan.seeds)
+        tasks = (delayed(_replicate)(seed, plan, design) for seed in todo)
         results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
-    rows = []
-    for done, draw in enumerate(results, start=1):
+    rows = [row for seed in plan.seeds if seed in kept for row in kept[seed]]
+    if kept and progress is not None:
+        progress(design.name, len(kept), plan.replications, 0.0, len(kept))
+    for done, (seed, draw) in enumerate(results, start=len(kept) + 1):
+        if store is not None:
+            store.save(design.name, seed, draw)
         rows.extend(draw)
         if progress is not None:
-            progress(design.name, done, plan.replications, time.perf_counter() - started)
+            progress(design.name, done, plan.replications, time.perf_counter() - started, len(kept))
     frame = pd.DataFrame(rows)
     for column in ROW_FIELDS:
         if column not in frame.columns:
@@ -45,7 +58,14 @@ def run_study(plan: StudyPlan, design: Design, n_jobs: int = 1, progress: Progre
     return frame.sort_values(["seed", "_c", "_s"], kind="stable").drop(columns=["_c", "_s"]).reset_index(drop=True)
 
 
-def print_progress(design: str, done: int, total: int, elapsed: float) -> None:
-    rate = elapsed / done
+def _replicate(seed: int, plan: StudyPlan, design: Design) -> tuple[int, list[dict]]:
+    return seed, run_replication(seed, plan, design)
+
+
+def print_progress(design: str, done: int, total: int, elapsed: float, kept: int = 0) -> None:
+    if done == kept:
+        print(f"[study] {design}: {kept}/{total} draws already done (kept from an earlier run), {total - kept} to run", flush=True)
+        return
+    rate = elapsed / (done - kept)
     left = rate * (total - done)
     print(f"[study] {design}: {done}/{total} draws, {rate:.1f} s per draw, {elapsed / 60:.1f} min so far, about {left / 60:.1f} min left", flush=True)
