@@ -127,11 +127,11 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
 def draw_fingerprint(plan, designs, data_sha: str | None) -> dict:
     """What a draw's rows depend on besides its seed: a kept draw is reused only when all of it
     is unchanged (the number of draws and of workers is not part of it)."""
-    from framework.records.provenance import git_commit
+    from framework.records.provenance import code_fingerprint
     from framework.records.record import framework_version
 
     return {
-        "framework": {"version": framework_version(), "commit": git_commit()},
+        "framework": {"version": framework_version(), "code": code_fingerprint()},
         "first_seed": plan.first_seed,
         "reuse_nuisances": plan.reuse_nuisances,
         "cells": [{"configuration": c.configuration, "spec": c.spec, "config": c.config} for c in plan.cells],

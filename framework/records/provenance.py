@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import subprocess
 from datetime import datetime, timezone
@@ -36,6 +37,19 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}+dirty" if dirty else commit
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 of the framework's code and shipped configs (``framework/``, ``experiments/``:
+    ``*.py``; ``conf/``: ``*.yaml``), which changes with any edit that can change a result,
+    committed or not, and with nothing else (docs, tests)."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for folder, pattern in (("framework", "*.py"), ("experiments", "*.py"), ("conf", "*.yaml")):
+        for path in sorted((root / folder).rglob(pattern)):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _packages(extra: tuple[str, ...] = ()) -> dict[str, str | None]:

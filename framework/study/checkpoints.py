@@ -3,14 +3,14 @@
 ``<run dir>/draws/``:
 
 ``fingerprint.json``            what the draws were computed for: the framework's version and
-                                commit, the first seed, the cells' configs, the designs, the data
+                                code, the first seed, the cells' configs, the designs, the data
 ``<design>/seed-<seed>.json``   one finished draw's rows, written atomically as the draw finishes
 
 Running the same study into the same run directory (``hydra.run.dir``) again loads the finished
 draws and runs only the missing ones; more ``study.replications`` than before adds draws to the
 ones kept (draw r has seed ``first_seed + r`` whatever their number). Anything else that
 changes what a draw computes — another first seed, configuration, spec, design, data file,
-framework version or commit — makes the kept draws another study's: they are removed and the
+framework version or code — makes the kept draws another study's: they are removed and the
 study starts fresh, saying why. Rows are kept as JSON, which gives back exactly the floats
 written, so a resumed study's numbers equal an uninterrupted one's.
 """
