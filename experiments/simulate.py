@@ -55,6 +55,7 @@ def main(cfg: DictConfig) -> None:
 def simulate(cfg: DictConfig, directory: Path) -> Path:
     from framework.records.provenance import provenance
     from framework.study import StudyPlan, Thresholds, conduct
+    from framework.study.backends import Backend
     from framework.study.checkpoints import DrawStore
     from framework.study.designs import FILE_DESIGNS, build_designs, design_names, source_panel
     from framework.study.output import write_study
@@ -88,12 +89,13 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     store, note = DrawStore.open(directory, draw_fingerprint(plan, designs, data_sha), fresh=not bool(study.get("resume", True)))
     if note:
         print(f"[study] {note}", flush=True)
-    n_jobs = int(study.n_jobs)
+    backend = Backend.from_config(OmegaConf.to_container(study, resolve=True))
+    n_jobs = backend.workers
     print(f"[study] {plan.replications} draws x {len(designs)} design(s) x {len(configurations)} configurations x {len(specs)} specs "
-          f"on {n_jobs} worker(s)", flush=True)
+          f"on {backend.describe()}", flush=True)
     resamples = int((study.get("stability") or {}).get("resamples", 200))
     result = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=print_progress, resamples=resamples, seed=int(study.first_seed),
-                     store=store)
+                     store=store, backend=backend)
     rows = result.rows
     records = [d.record() for d in designs]
     calibrated = next((r for r in records if r["name"] == "calibrated"), None)
@@ -110,6 +112,7 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
         "verdict": asdict(thresholds),
         "stability_resamples": resamples,
         "n_jobs": n_jobs,
+        "backend": backend.name,
         "wall_s": result.wall_s,
         "cost_per_draw_s": {
             design: group.drop_duplicates(["seed", "configuration", "spec"]).groupby("configuration", sort=False)["runtime_s"].sum().div(plan.replications).to_dict()

@@ -10,6 +10,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from framework.study.backends import Backend
 from framework.study.checkpoints import DrawStore
 from framework.study.designs import FILE_DESIGNS, Design
 from framework.study.metrics import summarise
@@ -37,12 +38,13 @@ class StudyResult:
 
 def conduct(plan: StudyPlan, designs: Sequence[Design], thresholds: Thresholds, n_jobs: int = 1,
             progress: Progress | None = None, resamples: int = 200, seed: int = 0,
-            store: DrawStore | None = None) -> StudyResult:
-    """Every draw of every design (those ``store`` keeps are not run again), then the
-    verdicts, their stability under resampling of the draws, and the recommendation."""
+            store: DrawStore | None = None, backend: Backend | None = None) -> StudyResult:
+    """Every draw of every design (those ``store`` keeps are not run again) on ``backend``
+    (default: ``n_jobs`` local workers), then the verdicts, their stability under resampling
+    of the draws, and the recommendation."""
     started = time.perf_counter()
-    rows = pd.concat([run_study(plan, design, n_jobs=n_jobs, progress=progress, store=store) for design in designs],
-                     ignore_index=True)
+    rows = pd.concat([run_study(plan, design, n_jobs=n_jobs, progress=progress, store=store, backend=backend)
+                      for design in designs], ignore_index=True)
     judged = verdicts(summarise(rows), thresholds)
     stability = top_stability(rows, thresholds, resamples=resamples, seed=seed) if resamples else None
     ranked = ranking(judged)

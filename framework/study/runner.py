@@ -6,7 +6,8 @@ are sorted afterwards, so the result does not depend on which worker ran which d
 processes live for the whole study, so what a family compiles once per process (the
 Bayesian model) or fits once on columns a design keeps fixed is reused across draws. With a
 :class:`~framework.study.checkpoints.DrawStore`, each finished draw is saved as it arrives and
-the draws already saved are not run again.
+the draws already saved are not run again. Where the draws run (a local pool, a Dask
+cluster) is :mod:`framework.study.backends`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import time
 from typing import Callable
 
 import pandas as pd
-from joblib import Parallel, delayed
-
+from framework.study.backends import Backend
 from framework.study.checkpoints import DrawStore
 from framework.study.designs import Design
 from framework.study.plan import StudyPlan
@@ -28,17 +28,15 @@ already done when the study started (kept from an earlier run)."""
 
 
 def run_study(plan: StudyPlan, design: Design, n_jobs: int = 1, progress: Progress | None = None,
-              store: DrawStore | None = None) -> pd.DataFrame:
+              store: DrawStore | None = None, backend: Backend | None = None) -> pd.DataFrame:
     """All rows of the plan on ``design`` (see :mod:`framework.study.replicate`), sorted by draw
-    and cell; with ``store``, the draws it holds are taken from it and the others saved to it."""
+    and cell; with ``store``, the draws it holds are taken from it and the others saved to it.
+    The draws run on ``backend`` (default: ``n_jobs`` local worker processes)."""
     started = time.perf_counter()
     kept = store.finished(design.name, plan.seeds) if store is not None else {}
     todo = [seed for seed in plan.seeds if seed not in kept]
-    if n_jobs == 1 or len(todo) <= 1:
-        results = (_replicate(seed, plan, design) for seed in todo)
-    else:
-        tasks = (delayed(_replicate)(seed, plan, design) for seed in todo)
-        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
+    backend = backend or Backend("local", n_jobs)
+    results = backend.map_unordered(_replicate, todo, plan, design)
     rows = [row for seed in plan.seeds if seed in kept for row in kept[seed]]
     if kept and progress is not None:
         progress(design.name, len(kept), plan.replications, 0.0, len(kept))

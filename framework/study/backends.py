@@ -1,0 +1,94 @@
+"""Where a study's draws run, each draw one task, results handed back as they finish.
+
+``local``  a joblib process pool on this machine (``study.n_jobs`` workers; one worker runs
+           in the study's own process)
+``dask``   a Dask cluster: a running scheduler (``study.dask.address``), a cluster the study
+           starts from a spec (``study.dask.cluster``, e.g. dask-jobqueue's ``SLURMCluster``:
+           ``+cluster=slurm``), or by default a ``distributed.LocalCluster`` of single-threaded
+           worker processes
+
+Either way the worker processes live for the whole study, so what a family keeps per process
+(compiled code, nuisances fitted on columns a design keeps fixed) is reused across draws, and
+a draw's rows depend only on its seed: the numbers are the same whatever the backend and the
+number of workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from framework.errors import UserInputError
+
+BACKENDS = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str = "local"
+    workers: int = 1
+    dask: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, study: Mapping[str, Any]) -> "Backend":
+        name = study.get("backend") or "local"
+        if name not in BACKENDS:
+            raise UserInputError(f"study.backend = {name!r}: use {' or '.join(BACKENDS)}")
+        workers = int(study.get("n_jobs") or 1)
+        dask = dict(study.get("dask") or {})
+        if dask.get("workers") is not None:
+            workers = int(dask["workers"])
+        if workers < 1:
+            raise UserInputError(f"study.n_jobs = {workers}: need at least 1 worker")
+        return cls(name, workers, dask)
+
+    def map_unordered(self, task: Callable, items: Iterable, *shared) -> Iterator:
+        """``task(item, *shared)`` for every item, yielded as each finishes (in any order)."""
+        items = list(items)
+        if not items:
+            return iter(())
+        if self.name == "dask":
+            return _dask(self, task, items, shared)
+        if self.workers == 1 or len(items) == 1:
+            return (task(item, *shared) for item in items)
+        from joblib import Parallel, delayed
+
+        return Parallel(n_jobs=self.workers, return_as="generator_unordered")(delayed(task)(item, *shared) for item in items)
+
+    def describe(self) -> str:
+        if self.name == "local":
+            return f"{self.workers} local worker(s)"
+        if self.dask.get("address"):
+            return f"the Dask scheduler at {self.dask['address']}"
+        cluster = self.dask.get("cluster")
+        kind = cluster.get("_target_", "a cluster") if isinstance(cluster, Mapping) else "a Dask LocalCluster"
+        return f"{kind} with {self.workers} worker(s)"
+
+
+def _dask(backend: Backend, task: Callable, items: list, shared: tuple) -> Iterator:
+    from distributed import Client, LocalCluster, as_completed
+
+    address, spec = backend.dask.get("address"), backend.dask.get("cluster")
+    cluster = None
+    if address:
+        client = Client(address)
+    else:
+        if spec:
+            from hydra.utils import instantiate
+
+            cluster = instantiate(dict(spec))
+            cluster.scale(backend.workers)
+        else:
+            cluster = LocalCluster(n_workers=backend.workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+        client = Client(cluster)
+    try:
+        # the plan and the design go to every worker once, not with every draw
+        handles = client.scatter(list(shared), broadcast=True) if shared else []
+        futures = [client.submit(task, item, *handles, pure=False) for item in items]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
