@@ -65,7 +65,7 @@ def test_collapsed_likelihood_is_the_uncollapsed_marginal_likelihood(small_panel
 @pytest.mark.parametrize("ar1", [True, False])
 def test_gradient_matches_finite_differences(small_panel, ar1):
     rows, W, d, y, _ = small_panel
-    x = np.r_[0.4, -0.2, 0.1, np.log(0.8), np.log(0.5), *([np.arctanh(0.6)] if ar1 else [])]
+    x = np.r_[0.4, -0.2, 0.1, np.log(0.8), -0.5, *([np.arctanh(0.6)] if ar1 else [])]  # z = -0.5: tau = 0.5
     constants = (np.array([1.0, 2.0, 0.5]), 1.0, 0.5, ar1)
     _, grad = log_density(x, *_arrays(rows, W, d, y), *constants)
     step = 1e-6
@@ -75,6 +75,22 @@ def test_gradient_matches_finite_differences(small_panel, ar1):
         for e in np.eye(len(x)) * step
     ]
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_the_density_is_symmetric_in_the_slope_spread_coordinate(small_panel):
+    """tau = |z|: z and -z are the same model, so the density is even in z and its z-gradient odd."""
+    rows, W, d, y, _ = small_panel
+    constants = (np.array([1.0, 2.0, 0.5]), 1.0, 0.5, True)
+    x = np.r_[0.4, -0.2, 0.1, np.log(0.8), 0.3, np.arctanh(0.6)]
+    mirrored = x.copy()
+    mirrored[4] = -0.3
+    (value, grad), (value_m, grad_m) = (log_density(v, *_arrays(rows, W, d, y), *constants) for v in (x, mirrored))
+    assert value == pytest.approx(value_m, abs=1e-12)
+    np.testing.assert_allclose(grad_m, grad * np.r_[1, 1, 1, 1, -1, 1], rtol=1e-12)
+    # tau = 0.3 in the likelihood
+    ll = log_likelihood_and_gradient(x[:3], 0.8 / np.sqrt(1 - 0.36), 0.3, 0.6, *_arrays(rows, W, d, y), True)[0]
+    prior = -0.5 * np.sum((x[:3] / constants[0]) ** 2) - 0.5 * 0.8**2 + np.log(0.8) - 0.5 * (0.3 / 0.5) ** 2 + np.log(1 - 0.36)
+    assert value == pytest.approx(ll + prior, abs=1e-9)
 
 
 def test_rows_know_their_predecessor_and_gap(small_panel):

@@ -90,7 +90,7 @@ def test_a_point_outside_floating_point_is_a_zero_density_not_an_error():
     W = np.random.default_rng(0).normal(size=(12, 1))
     arrays = (W[:, 0] * 0.5, W, W[:, 0].copy(), rows.unit, rows.prev, rows.has_prev, rows.gap,
               rows.n_units)
-    for x in ([0.1, -800.0, 0.0, 0.0], [0.1, 0.0, -800.0, 0.0], [0.1, 0.0, 0.0, 40.0]):
+    for x in ([0.1, -800.0, 0.1, 0.0], [0.1, 0.0, 0.0, 0.0], [0.1, 0.0, 1e-200, 0.0], [0.1, 0.0, 0.1, 40.0]):
         value, grad = log_density(np.array(x), *arrays, np.ones(1), 1.0, 0.5, True)
         assert value == -np.inf and np.all(grad == 0.0)
 

@@ -201,24 +201,30 @@ def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, d, unit, prev, has
 @njit(cache=True, nogil=True, error_model="numpy")
 def log_density(x, y, W, d, unit, prev, has_prev, gap, n_units, prior_sd, noise_sd, slope_sd, ar1):
     """Log posterior density (up to a constant) and gradient at the unconstrained point
-    x = [theta, log nu, log tau, atanh rho (with ar1)], nu = sigma sqrt(1 - rho^2) the SD of
-    the errors' innovations.
+    x = [theta, log nu, z, atanh rho (with ar1)], nu = sigma sqrt(1 - rho^2) the SD of the
+    errors' innovations and tau = |z| the spread of the unit slopes.
 
     Priors: theta_k ~ Normal(0, prior_sd_k), nu ~ HalfNormal(noise_sd),
-    tau ~ HalfNormal(slope_sd), rho ~ Uniform(-1, 1). The innovation SD is sampled rather than
-    the stationary SD because the data pin it down whatever rho is: with the stationary SD the
-    posterior is a curved ridge in (sigma, rho) that the sampler crosses slowly.
+    z ~ Normal(0, slope_sd) (so tau ~ HalfNormal(slope_sd)), rho ~ Uniform(-1, 1).
+
+    Two choices of coordinates make the posterior easy to sample. The innovation SD rather
+    than the stationary SD, because the data pin it down whatever rho is (with the stationary
+    SD the posterior is a curved ridge in (sigma, rho)). And z on the whole line rather than
+    log tau: the likelihood depends on tau^2 only, so the density in z is smooth and symmetric,
+    and a posterior of tau reaching down to zero is a bridge between z's two halves rather
+    than a long tail of log tau that the sampler visits rarely.
     """
     k = W.shape[1]
     theta = x[:k]
     nu = math.exp(x[k])
-    tau = math.exp(x[k + 1])
+    z = x[k + 1]
+    tau = abs(z)
     rho = math.tanh(x[k + 2]) if ar1 else 0.0
     one_minus_rho2 = 1.0 - rho * rho
     sigma = nu / math.sqrt(one_minus_rho2) if one_minus_rho2 > 0.0 else math.inf
-    if not (nu > 0.0 and tau > 0.0 and one_minus_rho2 > 1e-12 and math.isfinite(sigma) and math.isfinite(tau)):
-        # outside what floating point can evaluate (an exp that under- or overflowed, |rho| -> 1):
-        # zero density, which the sampler treats as a divergence
+    if not (nu > 0.0 and tau * tau > 0.0 and one_minus_rho2 > 1e-12 and math.isfinite(sigma) and math.isfinite(tau)):
+        # outside what floating point can evaluate (an exp that under- or overflowed, tau^2
+        # underflowing to 0, |rho| -> 1): zero density, which the sampler treats as a divergence
         return -math.inf, np.zeros(x.shape[0])
     ll, d_theta, d_lam, d_kap, d_rho = log_likelihood_and_gradient(
         theta, sigma, tau, rho, y, W, d, unit, prev, has_prev, gap, n_units, ar1
@@ -228,13 +234,14 @@ def log_density(x, y, W, d, unit, prev, has_prev, gap, n_units, prior_sd, noise_
     for c in range(k):
         lp -= 0.5 * (theta[c] / prior_sd[c]) ** 2
         grad[c] = d_theta[c] - theta[c] / prior_sd[c] ** 2
-    # HalfNormal priors on nu and tau, with the log transform's Jacobian (+ log nu); the
-    # likelihood's precision lam = (1 - rho^2) / nu^2, so d lam / d log nu = -2 lam
+    # HalfNormal prior on nu, with the log transform's Jacobian (+ log nu); the likelihood's
+    # precision lam = (1 - rho^2) / nu^2, so d lam / d log nu = -2 lam
     lam = 1.0 / (sigma * sigma)
     lp += -0.5 * (nu / noise_sd) ** 2 + x[k]
     grad[k] = d_lam * (-2.0 * lam) - (nu / noise_sd) ** 2 + 1.0
-    lp += -0.5 * (tau / slope_sd) ** 2 + x[k + 1]
-    grad[k + 1] = d_kap * (-2.0 / (tau * tau)) - (tau / slope_sd) ** 2 + 1.0
+    # Normal prior on z; kap = 1 / z^2, so d kap / d z = -2 / z^3
+    lp += -0.5 * (z / slope_sd) ** 2
+    grad[k + 1] = d_kap * (-2.0 / (z * z * z)) - z / slope_sd ** 2
     if ar1:
         # rho moves lam too (d lam / d rho = -2 rho / nu^2); Uniform(-1, 1) through tanh has
         # Jacobian 1 - rho^2

@@ -53,7 +53,7 @@ class CollapsedData:
 class CollapsedSettings:
     errors: str = "ar1"          # ar1 or iid
     noise_sd: float = 1.0        # innovation SD sigma sqrt(1 - rho^2) ~ HalfNormal(noise_sd)
-    slope_sd: float = 0.5        # tau ~ HalfNormal(slope_sd)
+    slope_sd: float = 0.5        # tau = |z|, z ~ Normal(0, slope_sd): tau ~ HalfNormal(slope_sd)
     draws: int = 1000
     tune: int = 500
     chains: int = 4
@@ -107,7 +107,7 @@ def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> Collap
         def expand(x, **_):
             rho = math.tanh(x[k + 2]) if ar1 else 0.0
             sigma = math.exp(x[k]) / math.sqrt(1.0 - rho * rho)  # the stationary SD of the errors
-            return {"theta": np.ascontiguousarray(x[:k]), "sigma": np.array(sigma), "tau": np.array(math.exp(x[k + 1])),
+            return {"theta": np.ascontiguousarray(x[:k]), "sigma": np.array(sigma), "tau": np.array(abs(x[k + 1])),
                     "rho": np.array(rho)}
         return expand
 
@@ -137,11 +137,14 @@ def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> Collap
 
 
 def _start(data: CollapsedData, ar1: bool, rng: np.random.Generator) -> np.ndarray:
-    """A starting point near the prior's centre: theta 0, innovation SD the outcome's SD, tau 0.1, rho 0,
-    each jittered by up to +-0.5 on the unconstrained scale."""
+    """A starting point near the prior's centre: theta 0, innovation SD the outcome's SD, rho 0,
+    each jittered by up to +-0.5 on the unconstrained scale, and tau = |z| between 0.05 and 0.15
+    (z of either sign)."""
     k = data.W.shape[1]
-    centre = np.r_[np.zeros(k), math.log(max(float(np.std(data.y)), 1e-3)), math.log(0.1), np.zeros(int(ar1))]
-    return centre + rng.uniform(-0.5, 0.5, size=centre.size)
+    centre = np.r_[np.zeros(k), math.log(max(float(np.std(data.y)), 1e-3)), 0.0, np.zeros(int(ar1))]
+    start = centre + rng.uniform(-0.5, 0.5, size=centre.size)
+    start[k + 1] = rng.choice([-1.0, 1.0]) * rng.uniform(0.05, 0.15)
+    return start
 
 
 def draw_unit_effects(data: CollapsedData, theta, sigma, tau, rho, rng: np.random.Generator):
