@@ -58,7 +58,7 @@ def main() -> None:
     rows = {
         "collapsed, default world": ["estimator=bayes_hier"],
         "collapsed, wage panel": ["estimator=bayes_hier", *WAGE, f"data.path={wage}"],
-        "bayes_dml, default world": ["+variant=bayes_dml_within_lightgbm"],
+        "bayes_dml, default world": ["+variant=bayes_dml_fd_lightgbm"],
     }
     if args.explicit:
         rows["explicit (before), default world"] = ["+variant=bayes_hier_cre"]
