@@ -67,6 +67,7 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     names = design_names(OmegaConf.to_container(study.design, resolve=True) if isinstance(study.design, DictConfig | ListConfig) else study.design, data.kind)
     on_file = data.kind == "file"
     thresholds = Thresholds.from_config(OmegaConf.to_container(study.verdict, resolve=True))
+    backend = Backend.from_config(OmegaConf.to_container(study, resolve=True))  # a wrong backend stops before any work
     configurations = _selected(study, "configurations")
     specs = _selected(study, "file_specs" if on_file else "specs", select_key="specs")
     data_node = OmegaConf.to_container(data, resolve=on_file)
@@ -89,7 +90,6 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     store, note = DrawStore.open(directory, draw_fingerprint(plan, designs, data_sha), fresh=not bool(study.get("resume", True)))
     if note:
         print(f"[study] {note}", flush=True)
-    backend = Backend.from_config(OmegaConf.to_container(study, resolve=True))
     n_jobs = backend.workers
     print(f"[study] {plan.replications} draws x {len(designs)} design(s) x {len(configurations)} configurations x {len(specs)} specs "
           f"on {backend.describe()}", flush=True)

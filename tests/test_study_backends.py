@@ -47,3 +47,14 @@ def test_the_slurm_spec_becomes_the_job_script_a_cluster_runs():
         cluster.close()
     assert "#SBATCH -p short" in script and "#SBATCH -A econ" in script and "#SBATCH -t 04:00:00" in script
     assert "--nthreads 1" in script
+
+
+def test_the_command_refuses_an_unknown_backend_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "experiments.simulate", "study=quick", "study.backend=spark",
+                           f"hydra.run.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["error: study.backend = 'spark': use local or dask"]
+    assert not (tmp_path / "draws").exists() and "building the design" not in done.stdout
