@@ -132,7 +132,9 @@ def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, d, unit, prev, has
     log_s2 = 0.0
     e_over_s = np.empty(n)
     log_v1 = math.log(1.0 - rho * rho) if rho != 0.0 else 0.0
-    inv_s1 = 1.0 / math.sqrt(1.0 - rho * rho)
+    # s for a one-period gap (most rows), computed once rather than per row
+    s_one = math.sqrt(1.0 - rho * rho)
+    inv_s1 = 1.0 / s_one
     for j in range(n):
         qq += q[j] * q[j]
         inv_s = 1.0
@@ -163,8 +165,6 @@ def log_likelihood_and_gradient(theta, sigma, tau, rho, y, W, d, unit, prev, has
         dc1 = np.zeros(n_units)
         dc2 = np.zeros(n_units)
         dlog_s2 = 0.0
-        # d phi / d rho and s for a one-period gap, computed once rather than per row
-        s_one = math.sqrt(1.0 - rho * rho)
         for j in range(n):
             if has_prev[j] == 0.0:
                 continue
