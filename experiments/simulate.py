@@ -67,7 +67,8 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     names = design_names(OmegaConf.to_container(study.design, resolve=True) if isinstance(study.design, DictConfig | ListConfig) else study.design, data.kind)
     on_file = data.kind == "file"
     thresholds = Thresholds.from_config(OmegaConf.to_container(study.verdict, resolve=True))
-    backend = Backend.from_config(OmegaConf.to_container(study, resolve=True))  # a wrong backend stops before any work
+    settings = OmegaConf.to_container(study, resolve=True)
+    backend = Backend.from_config(settings)  # a wrong backend stops before any work
     configurations = _selected(study, "configurations")
     specs = _selected(study, "file_specs" if on_file else "specs", select_key="specs")
     data_node = OmegaConf.to_container(data, resolve=on_file)
@@ -80,14 +81,14 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     elif any(name in FILE_DESIGNS for name in names):
         source = source_panel(world, seed, OmegaConf.to_container(cfg.moderator, resolve=True) if cfg.get("moderator") else None)
         print(f"[study] the file designs are built from one draw of the world (seed {seed}), its truth removed", flush=True)
-    settings = OmegaConf.to_container(study, resolve=True)
     print(f"[study] building the design(s) {', '.join(names)} ...", flush=True)
     designs = build_designs(names, settings, source, world, seed)
     for design in designs:
         for line in describe_design(design.record()):
             print(f"[study] {line}", flush=True)
     plan = StudyPlan(int(study.replications), int(study.first_seed), tuple(cells), reuse_nuisances=bool(study.get("reuse_nuisances", True)))
-    store, note = DrawStore.open(directory, draw_fingerprint(plan, designs, data_sha), fresh=not bool(study.get("resume", True)))
+    records = [d.record() for d in designs]
+    store, note = DrawStore.open(directory, draw_fingerprint(plan, records, data_sha), fresh=not bool(study.get("resume", True)))
     if note:
         print(f"[study] {note}", flush=True)
     n_jobs = backend.workers
@@ -97,7 +98,6 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     result = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=print_progress, resamples=resamples, seed=int(study.first_seed),
                      store=store, backend=backend)
     rows = result.rows
-    records = [d.record() for d in designs]
     calibrated = next((r for r in records if r["name"] == "calibrated"), None)
     meta = {
         "replications": plan.replications,
@@ -127,7 +127,7 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     return write_study(directory, rows, result.ranked, result.recommendation, meta)
 
 
-def draw_fingerprint(plan, designs, data_sha: str | None) -> dict:
+def draw_fingerprint(plan, design_records: list[dict], data_sha: str | None) -> dict:
     """What a draw's rows depend on besides its seed: a kept draw is reused only when all of it
     is unchanged (the number of draws and of workers is not part of it)."""
     from framework.records.provenance import code_fingerprint
@@ -138,7 +138,7 @@ def draw_fingerprint(plan, designs, data_sha: str | None) -> dict:
         "first_seed": plan.first_seed,
         "reuse_nuisances": plan.reuse_nuisances,
         "cells": [{"configuration": c.configuration, "spec": c.spec, "config": c.config} for c in plan.cells],
-        "designs": [d.record() for d in designs],
+        "designs": design_records,
         "data_sha256": data_sha,
     }
 

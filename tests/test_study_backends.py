@@ -32,6 +32,8 @@ def test_an_unknown_backend_is_refused_in_one_line():
     with pytest.raises(UserInputError, match="study.backend = 'spark': use local or dask"):
         Backend.from_config({"backend": "spark"})
     assert Backend.from_config({"backend": "dask", "n_jobs": 2, "dask": {"workers": 8}}).workers == 8
+    with pytest.raises(UserInputError, match="study.dask.workers = 0: need at least 1 worker"):
+        Backend.from_config({"backend": "dask", "n_jobs": 2, "dask": {"workers": 0}})
 
 
 def test_the_slurm_spec_becomes_the_job_script_a_cluster_runs():

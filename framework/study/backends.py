@@ -34,12 +34,12 @@ class Backend:
         name = study.get("backend") or "local"
         if name not in BACKENDS:
             raise UserInputError(f"study.backend = {name!r}: use {' or '.join(BACKENDS)}")
-        workers = int(study.get("n_jobs") or 1)
+        key, workers = "study.n_jobs", int(study.get("n_jobs") or 1)
         dask = dict(study.get("dask") or {})
         if dask.get("workers") is not None:
-            workers = int(dask["workers"])
+            key, workers = "study.dask.workers", int(dask["workers"])
         if workers < 1:
-            raise UserInputError(f"study.n_jobs = {workers}: need at least 1 worker")
+            raise UserInputError(f"{key} = {workers}: need at least 1 worker")
         return cls(name, workers, dask)
 
     def map_unordered(self, task: Callable, items: Iterable, *shared) -> Iterator:
