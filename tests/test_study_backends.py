@@ -1,6 +1,6 @@
 """Where a study's draws run (framework/study/backends.py): a real local Dask cluster of worker
-processes gives every number the local pool gives, and the Slurm cluster spec composes into
-the job script a user's cluster would run."""
+processes and a local Ray instance give every number the local pool gives, and the Slurm
+cluster spec composes into the job script a user's cluster would run."""
 
 from __future__ import annotations
 
@@ -28,8 +28,15 @@ def test_a_dask_cluster_of_worker_processes_gives_the_local_numbers():
     pd.testing.assert_frame_equal(on_dask.drop(columns=TIMED), local.drop(columns=TIMED))
 
 
+def test_a_local_ray_instance_gives_the_local_numbers():
+    plan, design = StudyPlan(3, 7, (_cell("twfe", TWFE),)), WorldDesign(SMALL_WORLD)
+    local = run_study(plan, design, n_jobs=1)
+    on_ray = run_study(plan, design, backend=Backend("ray", 2))
+    pd.testing.assert_frame_equal(on_ray.drop(columns=TIMED), local.drop(columns=TIMED))
+
+
 def test_an_unknown_backend_is_refused_in_one_line():
-    with pytest.raises(UserInputError, match="study.backend = 'spark': use local or dask"):
+    with pytest.raises(UserInputError, match="study.backend = 'spark': use local, dask or ray"):
         Backend.from_config({"backend": "spark"})
     assert Backend.from_config({"backend": "dask", "n_jobs": 2, "dask": {"workers": 8}}).workers == 8
     with pytest.raises(UserInputError, match="study.dask.workers = 0: need at least 1 worker"):

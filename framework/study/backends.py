@@ -6,6 +6,9 @@
            starts from a spec (``study.dask.cluster``, e.g. dask-jobqueue's ``SLURMCluster``:
            ``+cluster=slurm``), or by default a ``distributed.LocalCluster`` of single-threaded
            worker processes
+``ray``    a Ray cluster: a running one (``study.ray.address``, e.g. ``auto`` on a cluster
+           node) or by default a local Ray instance with ``study.n_jobs`` CPUs; one CPU per
+           draw
 
 Either way the worker processes live for the whole study, so what a family keeps per process
 (compiled code, nuisances fitted on columns a design keeps fixed) is reused across draws, and
@@ -20,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from framework.errors import UserInputError
 
-BACKENDS = ("local", "dask")
+BACKENDS = ("local", "dask", "ray")
 
 
 @dataclass(frozen=True)
@@ -28,19 +31,20 @@ class Backend:
     name: str = "local"
     workers: int = 1
     dask: Mapping[str, Any] = field(default_factory=dict)
+    ray: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, study: Mapping[str, Any]) -> "Backend":
         name = study.get("backend") or "local"
         if name not in BACKENDS:
-            raise UserInputError(f"study.backend = {name!r}: use {' or '.join(BACKENDS)}")
+            raise UserInputError(f"study.backend = {name!r}: use {', '.join(BACKENDS[:-1])} or {BACKENDS[-1]}")
         key, workers = "study.n_jobs", int(study.get("n_jobs") or 1)
         dask = dict(study.get("dask") or {})
         if dask.get("workers") is not None:
             key, workers = "study.dask.workers", int(dask["workers"])
         if workers < 1:
             raise UserInputError(f"{key} = {workers}: need at least 1 worker")
-        return cls(name, workers, dask)
+        return cls(name, workers, dask, dict(study.get("ray") or {}))
 
     def map_unordered(self, task: Callable, items: Iterable, *shared) -> Iterator:
         """``task(item, *shared)`` for every item, yielded as each finishes (in any order)."""
@@ -49,6 +53,8 @@ class Backend:
             return iter(())
         if self.name == "dask":
             return _dask(self, task, items, shared)
+        if self.name == "ray":
+            return _ray(self, task, items, shared)
         if self.workers == 1 or len(items) == 1:
             return (task(item, *shared) for item in items)
         from joblib import Parallel, delayed
@@ -58,6 +64,9 @@ class Backend:
     def describe(self) -> str:
         if self.name == "local":
             return f"{self.workers} local worker(s)"
+        if self.name == "ray":
+            address = self.ray.get("address")
+            return f"the Ray cluster at {address}" if address else f"a local Ray instance with {self.workers} CPU(s)"
         if self.dask.get("address"):
             return f"the Dask scheduler at {self.dask['address']}"
         cluster = self.dask.get("cluster")
@@ -92,3 +101,24 @@ def _dask(backend: Backend, task: Callable, items: list, shared: tuple) -> Itera
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _ray(backend: Backend, task: Callable, items: list, shared: tuple) -> Iterator:
+    import ray
+
+    address = backend.ray.get("address")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else backend.workers, include_dashboard=False,
+                 log_to_driver=False, logging_level="ERROR")
+    try:
+        remote = ray.remote(num_cpus=1)(task)
+        # the plan and the design go to the object store once, not with every draw
+        handles = [ray.put(value) for value in shared]
+        pending = [remote.remote(item, *handles) for item in items]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()
