@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+from omegaconf import OmegaConf
 
 from experiments.callbacks import sweep_records
 from experiments.run import data_fingerprint
@@ -19,11 +20,27 @@ def statuses(directory):
     return {p.parent.name: json.loads(p.read_text())["status"] for p in directory.rglob("result.json")}
 
 
-@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
+@pytest.mark.parametrize("launcher", [
+    ("hydra/launcher=joblib",),
+    ("hydra/launcher=submitit_local",),
+    # the Slurm launcher's settings, checked by submitit's Slurm executor, jobs run locally
+    ("hydra/launcher=cluster_local", "hydra.launcher.partition=cpu", "hydra.launcher.account=econ",
+     "hydra.launcher.timeout_min=30"),
+], ids=lambda launcher: launcher[0].split("=")[1])
 def test_launchers_produce_a_record_per_job(tmp_path, launcher):
-    done = run_command("-m", f"hydra/launcher={launcher}", *SMALL, "estimator.fe=fd,within", f"hydra.sweep.dir={tmp_path}")
+    done = run_command("-m", *launcher, *SMALL, "estimator.fe=fd,within", f"hydra.sweep.dir={tmp_path}")
     assert done.returncode == 0, done.stderr
     assert statuses(tmp_path) == {"0": "ok", "1": "ok"}
+
+
+def test_the_slurm_settings_are_checked_as_slurm_settings(tmp_path):
+    from hydra_plugins.framework_slurm_local.slurm_local_launcher import SlurmSettingsLocalLauncher
+
+    launcher = SlurmSettingsLocalLauncher(submitit_folder=str(tmp_path), partition="cpu", timeout_min=5)
+    launcher.config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}}})
+    launcher.params["no_such_slurm_setting"] = 1
+    with pytest.raises(NameError, match="no_such_slurm_setting"):
+        launcher.launch([["seed=1"]], 0)
 
 
 def test_rerun_skips_finished_runs_and_redoes_failed_ones(tmp_path):

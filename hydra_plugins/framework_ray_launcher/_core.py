@@ -1,0 +1,110 @@
+"""The Ray launcher's work: start or join Ray, one task per job, results in job order."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+log = logging.getLogger(__name__)
+
+
+def execute_job(idx: int, overrides: Sequence[str], hydra_context: HydraContext, config: DictConfig,
+                task_function: TaskFunction, singleton_state: Dict[Any, Any]) -> JobReturn:
+    """One job in a Ray worker, set up as Hydra's joblib launcher sets up a loky worker."""
+    setup_globals()
+    Singleton.set_state(singleton_state)
+    sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
+    with open_dict(sweep_config):
+        sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{idx}"
+        sweep_config.hydra.job.num = idx
+    HydraConfig.instance().set_config(sweep_config)
+    return run_job(hydra_context=hydra_context, config=sweep_config, task_function=task_function,
+                   job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
+
+
+def launch(launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+    import ray
+
+    setup_globals()
+    assert launcher.config is not None and launcher.task_function is not None and launcher.hydra_context is not None
+    configure_log(launcher.config.hydra.hydra_logging, launcher.config.hydra.verbose)
+    sweep_dir = Path(str(launcher.config.hydra.sweep.dir))
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+
+    started = not ray.is_initialized()
+    if started:
+        runtime_env = OmegaConf.to_container(launcher.runtime_env, resolve=True) if isinstance(
+            launcher.runtime_env, DictConfig) else dict(launcher.runtime_env)
+        try:
+            _check_reachable(launcher.address)
+            ray.init(address=launcher.address, num_cpus=None if launcher.address else launcher.num_cpus,
+                     runtime_env=runtime_env or None, include_dashboard=False, logging_level="ERROR")
+        except Exception as error:  # one line, as for every other bad setting, and nothing launched
+            what = f"hydra.launcher.address = {launcher.address!r}" if launcher.address else "hydra/launcher=ray"
+            print(f"error: {what}: {type(error).__name__}: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+            _remove_if_only_the_sweep_file(sweep_dir)
+            raise SystemExit(2) from None
+    where = f"the Ray cluster at {launcher.address}" if launcher.address else "a local Ray instance"
+    log.info(f"Ray is launching {len(job_overrides)} jobs on {where} ({launcher.cpus_per_run:g} CPU each)")
+    log.info(f"Launching jobs, sweep output dir : {sweep_dir}")
+    for idx, overrides in enumerate(job_overrides):
+        log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+    try:
+        remote = ray.remote(num_cpus=launcher.cpus_per_run, max_retries=0)(execute_job)
+        shared = [ray.put(value) for value in (launcher.hydra_context, launcher.config, launcher.task_function,
+                                               Singleton.get_state())]
+        pending = {remote.remote(initial_job_idx + idx, list(overrides), *shared): idx
+                   for idx, overrides in enumerate(job_overrides)}
+        runs: List[Any] = [None] * len(job_overrides)
+        bar = _bar(len(job_overrides), launcher.progress)
+        waiting = list(pending)
+        while waiting:
+            done, waiting = ray.wait(waiting, num_returns=1)
+            runs[pending[done[0]]] = ray.get(done[0])
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+    finally:
+        if started:
+            ray.shutdown()
+    return runs
+
+
+def _remove_if_only_the_sweep_file(sweep_dir: Path) -> None:
+    """Nothing ran: the folder Hydra's sweeper made for this sweep goes with its multirun.yaml."""
+    if [p.name for p in sweep_dir.iterdir()] == ["multirun.yaml"]:
+        (sweep_dir / "multirun.yaml").unlink()
+        sweep_dir.rmdir()
+
+
+def _check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """A ``host:port`` (or ``ray://host:port``) that does not answer fails here at once: Ray
+    itself retries an unreachable head for minutes."""
+    if not address or address == "auto":
+        return
+    import socket
+
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"expected host:port, 'ray://host:port' or 'auto'")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise ConnectionError(f"nothing answers at {host}:{port} ({error.strerror or error})") from None
+
+
+def _bar(total: int, wanted: bool):
+    if not wanted:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="[sweep] runs", unit="run", file=sys.stderr, dynamic_ncols=True)

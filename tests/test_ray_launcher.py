@@ -1,0 +1,78 @@
+"""Sweeps on Ray (hydra_plugins/framework_ray_launcher): the compare experiment on a real Ray
+cluster that the test starts on the loopback address and stops afterwards, with the numbers the
+basic launcher gives; an address where nothing answers stops in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_run_command import SMALL, run_command
+
+RAY = Path(sys.executable).with_name("ray")
+COMPARE = ("+experiment=compare", *SMALL, "+column=t2c1,t4c1", "+variant=dml_fd_lightgbm,twfe_within")
+
+
+def estimates(directory: Path) -> dict:
+    found = {}
+    for path in directory.rglob("result.json"):
+        record = json.loads(path.read_text())
+        assert record["status"] == "ok", record.get("error")
+        found[(record["choices"]["column"], record["choices"]["variant"])] = [
+            (c["term"], c["estimate"], c["std_error"]) for c in record["coefficients"]]
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def ray_cluster(tmp_path):
+    """A one-node Ray cluster on 127.0.0.1 with token authentication; yields (address, env)."""
+    port = free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16),
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    started = subprocess.run([str(RAY), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+                              "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    try:
+        yield f"127.0.0.1:{port}", {key: env[key] for key in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
+    finally:
+        subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True, timeout=120)
+
+
+@pytest.mark.skipif(shutil.which(str(RAY)) is None, reason="the ray command is installed with ray")
+def test_compare_runs_on_a_ray_cluster_with_the_basic_launchers_numbers(tmp_path, ray_cluster):
+    address, env = ray_cluster
+    on_ray = run_command(*COMPARE, "hydra/launcher=ray", f"hydra.launcher.address={address}",
+                         f"hydra.sweep.dir={tmp_path / 'ray'}", env=env)
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert on_ray.stdout.strip().splitlines()[-1] == f"report: {tmp_path / 'ray' / 'report' / 'index.html'}"
+    assert "[sweep] runs: 100%" in on_ray.stderr and "4/4" in on_ray.stderr  # the progress bar
+
+    basic = run_command(*COMPARE, "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path / 'basic'}")
+    assert basic.returncode == 0, basic.stderr
+    assert len(estimates(tmp_path / "ray")) == 4
+    assert estimates(tmp_path / "ray") == estimates(tmp_path / "basic")
+
+
+def test_an_address_where_nothing_answers_stops_in_one_line(tmp_path):
+    port = free_port()  # bound and released: nothing listens there
+    done = run_command("-m", "hydra/launcher=ray", f"hydra.launcher.address=127.0.0.1:{port}", *SMALL,
+                       "estimator=twfe,dml", f"hydra.sweep.dir={tmp_path / 'sweep'}")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: hydra.launcher.address = '127.0.0.1:{port}': ConnectionError: nothing answers at 127.0.0.1:{port} (Connection refused)"]
+    assert not (tmp_path / "sweep").exists()
