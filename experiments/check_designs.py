@@ -52,7 +52,7 @@ def check(cfg: DictConfig, directory: Path) -> Path:
     from framework.study import StudyPlan, Thresholds, conduct
     from framework.study.check import aggregate, compare_to_oracle
     from framework.study.designs import WorldDesign, build_designs, design_names, source_panel
-    from framework.study.runner import print_progress
+    from framework.study.progress import ConsoleProgress
 
     if cfg.data.kind != "synthetic":
         raise UserInputError("check_designs needs data=synthetic: the designs are checked where the truth is known")
@@ -76,7 +76,7 @@ def check(cfg: DictConfig, directory: Path) -> Path:
 
     oracle_plan = StudyPlan(integer(checks.oracle_replications, "check.oracle_replications", minimum=2), int(study.first_seed), cells, reuse)
     print(f"[check] the oracle: {oracle_plan.replications} draws of the world", flush=True)
-    oracle = conduct(oracle_plan, [WorldDesign(world)], thresholds, n_jobs=n_jobs, progress=print_progress, resamples=0).ranked
+    oracle = conduct(oracle_plan, [WorldDesign(world)], thresholds, n_jobs=n_jobs, progress=ConsoleProgress(), resamples=0).ranked
     plan = StudyPlan(int(study.replications), int(study.first_seed), cells, reuse)
     comparisons, summaries, records = [], [], []
     for k in range(panels):
@@ -85,7 +85,7 @@ def check(cfg: DictConfig, directory: Path) -> Path:
         source = source_panel(world, seed, moderator)
         designs = build_designs(names, settings, source, world, seed)
         records.append({"panel": seed, "designs": [d.record() for d in designs]})
-        ranked = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=print_progress, resamples=resamples, seed=seed).ranked
+        ranked = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=ConsoleProgress(), resamples=resamples, seed=seed).ranked
         summaries.append(ranked.assign(panel=seed))
         comparisons.append(compare_to_oracle(oracle, ranked, seed))
     comparison = pd.concat(comparisons, ignore_index=True)

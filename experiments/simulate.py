@@ -59,7 +59,7 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     from framework.study.checkpoints import DrawStore
     from framework.study.designs import FILE_DESIGNS, build_designs, design_names, source_panel
     from framework.study.output import write_study
-    from framework.study.runner import print_progress
+    from framework.study.progress import ConsoleProgress
 
     study, data = cfg.study, cfg.data
     if data.kind not in ("file", "synthetic"):
@@ -95,7 +95,7 @@ def simulate(cfg: DictConfig, directory: Path) -> Path:
     print(f"[study] {plan.replications} draws x {len(designs)} design(s) x {len(configurations)} configurations x {len(specs)} specs "
           f"on {backend.describe()}", flush=True)
     resamples = int((study.get("stability") or {}).get("resamples", 200))
-    result = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=print_progress, resamples=resamples, seed=int(study.first_seed),
+    result = conduct(plan, designs, thresholds, n_jobs=n_jobs, progress=ConsoleProgress(), resamples=resamples, seed=int(study.first_seed),
                      store=store, backend=backend)
     rows = result.rows
     calibrated = next((r for r in records if r["name"] == "calibrated"), None)

@@ -115,8 +115,11 @@ def test_entries_are_whole_files_and_an_unreadable_one_is_a_miss(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["k.npz"]  # no temporary file left behind
     loaded = cache.load("k")
     assert all(np.array_equal(loaded[name], arrays[name]) for name in arrays)
+    whole = cache.path("k").read_bytes()
     cache.path("k").write_bytes(b"torn")
     assert cache.load("k") is None and (cache.hits_, cache.misses_) == (1, 1)
+    cache.path("k").write_bytes(whole[: len(whole) // 2])  # a zip cut short, as a killed writer leaves it
+    assert cache.load("k") is None and (cache.hits_, cache.misses_) == (1, 2)
 
 
 def test_fingerprint_tells_values_shapes_and_types_apart():

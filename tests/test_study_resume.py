@@ -87,7 +87,7 @@ def test_a_killed_study_resumes_with_the_same_summary_and_reruns_no_finished_dra
     kept = {path.name: path.stat().st_mtime_ns for path in kept_dir.glob("seed-*.json")}
 
     resumed = _run(killed, check=True)
-    assert f"{len(kept)}/5 draws already done" in resumed.stdout
+    assert f"{len(kept)}/5 draws already done" in resumed.stderr
     assert {name: (kept_dir / name).stat().st_mtime_ns for name in kept} == kept  # not computed again
     _run(tmp_path / "whole", check=True)
     summaries = [pd.read_csv(d / "study" / "summary.csv").drop(columns=TIMED, errors="ignore") for d in (killed, tmp_path / "whole")]

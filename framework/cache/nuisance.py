@@ -17,6 +17,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -111,7 +112,7 @@ class NuisanceCache:
         try:
             with np.load(path, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
-        except (FileNotFoundError, OSError, ValueError, EOFError):
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
             # missing, or unreadable (e.g. written by a process that was killed mid-way on a
             # file system without atomic rename): a miss, recomputed and rewritten
             self.misses_ += 1

@@ -58,12 +58,3 @@ def run_study(plan: StudyPlan, design: Design, n_jobs: int = 1, progress: Progre
 
 def _replicate(seed: int, plan: StudyPlan, design: Design) -> tuple[int, list[dict]]:
     return seed, run_replication(seed, plan, design)
-
-
-def print_progress(design: str, done: int, total: int, elapsed: float, kept: int = 0) -> None:
-    if done == kept:
-        print(f"[study] {design}: {kept}/{total} draws already done (kept from an earlier run), {total - kept} to run", flush=True)
-        return
-    rate = elapsed / (done - kept)
-    left = rate * (total - done)
-    print(f"[study] {design}: {done}/{total} draws, {rate:.1f} s per draw, {elapsed / 60:.1f} min so far, about {left / 60:.1f} min left", flush=True)
