@@ -122,7 +122,9 @@ def cli(argv: list[str] | None = None) -> None:
     callbacks.SWEEPS.clear()
     main()
     failed = [outcome for outcome in callbacks.SWEEPS if outcome.failed]
-    if failed:
+    # runs whose Ray task died left no record to count (hydra/launcher=ray)
+    ray_launcher = sys.modules.get("hydra_plugins.framework_ray_launcher._core")
+    if failed or (ray_launcher is not None and ray_launcher.CRASHED):
         sys.exit(1)
 
 

@@ -76,3 +76,34 @@ def test_an_address_where_nothing_answers_stops_in_one_line(tmp_path):
     assert done.stderr.strip().splitlines() == [
         f"error: hydra.launcher.address = '127.0.0.1:{port}': ConnectionError: nothing answers at 127.0.0.1:{port} (Connection refused)"]
     assert not (tmp_path / "sweep").exists()
+
+
+def _dies_on_the_second_run(idx, overrides, *shared):
+    from hydra.core.utils import JobReturn, JobStatus
+
+    if idx == 1:
+        os._exit(3)  # as a worker killed for memory
+    return JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED, _return_value=idx)
+
+
+def test_a_run_whose_ray_worker_dies_is_failed_and_the_others_finish(tmp_path, monkeypatch, capsys):
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.framework_ray_launcher import _core
+    from hydra_plugins.framework_ray_launcher.ray_launcher import RayLauncher
+
+    import ray.cloudpickle
+
+    # the workers cannot import this test module by name: ship the task by value
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    monkeypatch.setattr(_core, "execute_job", _dies_on_the_second_run)
+    monkeypatch.setattr(_core, "CRASHED", [])
+    launcher = RayLauncher(num_cpus=1, progress=False)
+    launcher.setup(hydra_context=object(), task_function=lambda cfg: None, config=OmegaConf.create(
+        {"hydra": {"sweep": {"dir": str(tmp_path)}, "hydra_logging": None, "verbose": False}}))
+    runs = launcher.launch([["seed=0"], ["seed=1"], ["seed=2"]], 0)
+    assert [run.status.name for run in runs] == ["COMPLETED", "FAILED", "COMPLETED"]
+    assert [runs[0].return_value, runs[2].return_value] == [0, 2]
+    assert len(_core.CRASHED) == 1 and _core.CRASHED[0].startswith("run #1 (seed=1) died on Ray: ")
+    assert f"error: {_core.CRASHED[0]}" in capsys.readouterr().err
+    ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])

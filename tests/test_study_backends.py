@@ -65,5 +65,5 @@ def test_the_command_refuses_an_unknown_backend_before_any_work(tmp_path):
     done = subprocess.run([sys.executable, "-m", "experiments.simulate", "study=quick", "study.backend=spark",
                            f"hydra.run.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == ["error: study.backend = 'spark': use local or dask"]
+    assert done.stderr.strip().splitlines() == ["error: study.backend = 'spark': use local, dask or ray"]
     assert not (tmp_path / "draws").exists() and "building the design" not in done.stdout

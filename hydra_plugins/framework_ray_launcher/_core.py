@@ -9,11 +9,15 @@ from typing import Any, Dict, List, Sequence
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
-from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
+from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrides, run_job, setup_globals
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 log = logging.getLogger(__name__)
+
+CRASHED: List[str] = []
+"""This process's runs whose Ray task died without a result (a worker killed for memory, a node
+lost): no record exists for them, so ``python -m experiments.run`` counts them as failed."""
 
 
 def execute_job(idx: int, overrides: Sequence[str], hydra_context: HydraContext, config: DictConfig,
@@ -68,7 +72,11 @@ def launch(launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: in
         waiting = list(pending)
         while waiting:
             done, waiting = ray.wait(waiting, num_returns=1)
-            runs[pending[done[0]]] = ray.get(done[0])
+            idx = pending[done[0]]
+            try:
+                runs[idx] = ray.get(done[0])
+            except Exception as error:  # the task died; the other runs go on
+                runs[idx] = _crashed(initial_job_idx + idx, job_overrides[idx], error)
             if bar is not None:
                 bar.update(1)
         if bar is not None:
@@ -77,6 +85,18 @@ def launch(launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: in
         if started:
             ray.shutdown()
     return runs
+
+
+def _crashed(idx: int, overrides: Sequence[str], error: Exception) -> JobReturn:
+    # a task error wraps the exception raised in the worker; name that one, not the wrapper
+    cause = getattr(error, "cause", None) or error
+    first = (str(cause).strip().splitlines() or [""])[0]
+    line = f"run #{idx} ({' '.join(filter_overrides(overrides))}) died on Ray: {type(cause).__name__}: {first}"
+    print(f"error: {line}", file=sys.stderr, flush=True)
+    CRASHED.append(line)
+    job = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
+    job._return_value = error
+    return job
 
 
 def _remove_if_only_the_sweep_file(sweep_dir: Path) -> None:
