@@ -9,7 +9,6 @@ import pytest
 from framework.data.synthetic import WorldKnobs, generate_world
 from framework.errors import UserInputError
 from framework.estimators import build_estimator
-from framework.estimators.bayes_dml import residuals
 from framework.spec import Spec, apply_spec, true_values
 
 SMALL = {"chains": 2, "draws": 500, "tune": 300, "cores": 1, "ess_min": 100, "rhat_max": 1.03}  # short chains, judged as such
@@ -130,31 +129,3 @@ def test_bayes_dml_refuses_moderation():
     data = apply_spec(panel, Spec.from_config({"moderation": {"name": "centered"}}))
     with pytest.raises(UserInputError, match="treatment term only"):
         build_estimator({"name": "bayes_dml", **SMALL}, LEARNER, {"folds": 3}, 0).fit(data)
-
-
-def test_bayes_dml_groups_of_the_slope_enter_the_rows_average_by_hand(bayes_dml, default_world):
-    data = default_world[1]
-    d = bayes_dml.diagnostics_
-    assert d["heterogeneity"] == ["period", "treatment_group"] and d["period_end"] == "2015"
-    posterior = bayes_dml.artifacts_["posterior"].posterior
-    groups = bayes_dml.groups_
-    # the unit groups come from the treatment's levels in the sample: half the units each side
-    means = data.frame.groupby("unit")["treatment"].mean().sort_index()
-    assert groups.unit_high.tolist() == (means > means.median()).tolist()
-    # treatment = mean over the residual rows of b + g s_i + p q_t + u_i, in data units
-    _, _, units, _, times = residuals(bayes_dml.dml_, data)
-    s = np.where(groups.unit_high[units], 1.0, -1.0)
-    q = np.where(times <= 2015, 1.0, -1.0)
-    by_hand = (posterior["population_slope"].values
-               + posterior["treatment_group_offset"].values * s.mean() + posterior["period_offset"].values * q.mean()
-               + (posterior["unit_slope"].values - posterior["population_slope"].values[..., None])
-               @ np.bincount(units, minlength=groups.unit_high.size) / units.size)
-    np.testing.assert_allclose(posterior["treatment"].values, by_hand, rtol=1e-9, atol=1e-12)
-
-
-def test_bayes_dml_with_one_pooled_slope_and_a_bad_group_name():
-    panel, data = world()
-    pooled = build_estimator({"name": "bayes_dml", **SMALL, "heterogeneity": []}, LEARNER, {"folds": 3}, 0).fit(data)
-    assert pooled.diagnostics_["heterogeneity"] == [] and "period_offset" not in pooled.artifacts_["posterior"].posterior
-    with pytest.raises(UserInputError, match="estimator.heterogeneity"):
-        build_estimator({"name": "bayes_dml", "heterogeneity": ["size"]}, LEARNER, {"folds": 3}, 0)
