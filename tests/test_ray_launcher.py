@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -39,18 +40,37 @@ def free_port() -> int:
 
 @pytest.fixture
 def ray_cluster(tmp_path):
-    """A one-node Ray cluster on 127.0.0.1 with token authentication; yields (address, env)."""
+    """A one-node Ray cluster on 127.0.0.1 with token authentication; yields (address, env).
+
+    ``ray start --block`` keeps the head in the foreground, so stopping that one process
+    stops this cluster and nothing else (``ray stop`` would stop every Ray on the machine)."""
     port = free_port()
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16),
            "RAY_USAGE_STATS_ENABLED": "0"}
-    started = subprocess.run([str(RAY), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-                              "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
-                             env=env, capture_output=True, text=True, timeout=120)
-    assert started.returncode == 0, started.stderr
+    head = subprocess.Popen([str(RAY), "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
+                             "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
+        deadline = time.monotonic() + 120
+        while not _answers(port):
+            assert head.poll() is None, head.stderr.read()
+            assert time.monotonic() < deadline, "the Ray head did not start within 120 s"
+            time.sleep(0.5)
         yield f"127.0.0.1:{port}", {key: env[key] for key in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
     finally:
-        subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True, timeout=120)
+        head.terminate()
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 @pytest.mark.skipif(shutil.which(str(RAY)) is None, reason="the ray command is installed with ray")

@@ -109,7 +109,8 @@ def _ray(backend: Backend, task: Callable, items: list, shared: tuple) -> Iterat
     address = backend.ray.get("address")
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, num_cpus=None if address else backend.workers, include_dashboard=False,
+        # "local": a new instance even where a cluster started by `ray start` runs (or ran) here
+        ray.init(address=address or "local", num_cpus=None if address else backend.workers, include_dashboard=False,
                  log_to_driver=False, logging_level="ERROR")
     try:
         remote = ray.remote(num_cpus=1)(task)

@@ -49,7 +49,8 @@ def launch(launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: in
             launcher.runtime_env, DictConfig) else dict(launcher.runtime_env)
         try:
             _check_reachable(launcher.address)
-            ray.init(address=launcher.address, num_cpus=None if launcher.address else launcher.num_cpus,
+            # "local": a new instance even where a cluster started by `ray start` runs (or ran) here
+            ray.init(address=launcher.address or "local", num_cpus=None if launcher.address else launcher.num_cpus,
                      runtime_env=runtime_env or None, include_dashboard=False, logging_level="ERROR")
         except Exception as error:  # one line, as for every other bad setting, and nothing launched
             what = f"hydra.launcher.address = {launcher.address!r}" if launcher.address else "hydra/launcher=ray"
