@@ -177,7 +177,7 @@ def test_the_command_writes_the_study_and_the_report(tmp_path):
     meta = json.loads((tmp_path / "study" / "study.json").read_text())
     assert meta["replications"] == 2 and meta["world"]["n_cities"] == 40 and meta["provenance"]["git_commit"]
     assert "Monte Carlo study" in (tmp_path / "report" / "index.html").read_text()
-    assert "[study] world: 2/2 draws" in done.stdout
+    assert "[study] world: 2/2 draws" in done.stderr  # progress goes to stderr
 
 
 def test_a_knob_sweep_compares_the_worlds(tmp_path):
