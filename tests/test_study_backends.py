@@ -67,3 +67,16 @@ def test_the_command_refuses_an_unknown_backend_before_any_work(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == ["error: study.backend = 'spark': use local, dask or ray"]
     assert not (tmp_path / "draws").exists() and "building the design" not in done.stdout
+
+
+def test_a_ray_address_where_nothing_answers_is_refused_in_one_line_before_any_work():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(UserInputError, match=rf"study.ray.address = '127.0.0.1:{port}': nothing answers at 127.0.0.1:{port}"):
+        Backend.from_config({"backend": "ray", "ray": {"address": f"127.0.0.1:{port}"}})
+    with pytest.raises(UserInputError, match="study.ray.address = 'head-node': expected host:port"):
+        Backend.from_config({"backend": "ray", "ray": {"address": "head-node"}})
+    assert Backend.from_config({"backend": "ray", "ray": {"address": None}}).ray == {"address": None}

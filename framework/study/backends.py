@@ -44,7 +44,13 @@ class Backend:
             key, workers = "study.dask.workers", int(dask["workers"])
         if workers < 1:
             raise UserInputError(f"{key} = {workers}: need at least 1 worker")
-        return cls(name, workers, dask, dict(study.get("ray") or {}))
+        ray = dict(study.get("ray") or {})
+        if name == "ray":  # before any work: Ray itself would retry an unreachable head for minutes
+            try:
+                check_ray_address(ray.get("address"))
+            except (ValueError, ConnectionError) as error:
+                raise UserInputError(f"study.ray.address = {ray.get('address')!r}: {error}") from None
+        return cls(name, workers, dask, ray)
 
     def map_unordered(self, task: Callable, items: Iterable, *shared) -> Iterator:
         """``task(item, *shared)`` for every item, yielded as each finishes (in any order)."""
@@ -123,3 +129,20 @@ def _ray(backend: Backend, task: Callable, items: list, shared: tuple) -> Iterat
     finally:
         if started:
             ray.shutdown()
+
+
+def check_ray_address(address: str | None, timeout_s: float = 5.0) -> None:
+    """A ``host:port`` (or ``ray://host:port``) where nothing answers fails here at once
+    (``ConnectionError``), a malformed one with ``ValueError``: Ray itself retries an
+    unreachable head for minutes. ``None`` (a local instance) and ``auto`` pass."""
+    if not address or address == "auto":
+        return
+    import socket
+
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError("expected host:port, 'ray://host:port' or 'auto'")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise ConnectionError(f"nothing answers at {host}:{port} ({error.strerror or error})") from None

@@ -13,6 +13,8 @@ from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrid
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from framework.study.backends import check_ray_address
+
 log = logging.getLogger(__name__)
 
 CRASHED: List[str] = []
@@ -48,7 +50,7 @@ def launch(launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: in
         runtime_env = OmegaConf.to_container(launcher.runtime_env, resolve=True) if isinstance(
             launcher.runtime_env, DictConfig) else dict(launcher.runtime_env)
         try:
-            _check_reachable(launcher.address)
+            check_ray_address(launcher.address)
             # "local": a new instance even where a cluster started by `ray start` runs (or ran) here
             ray.init(address=launcher.address or "local", num_cpus=None if launcher.address else launcher.num_cpus,
                      runtime_env=runtime_env or None, include_dashboard=False, logging_level="ERROR")
@@ -105,22 +107,6 @@ def _remove_if_only_the_sweep_file(sweep_dir: Path) -> None:
     if [p.name for p in sweep_dir.iterdir()] == ["multirun.yaml"]:
         (sweep_dir / "multirun.yaml").unlink()
         sweep_dir.rmdir()
-
-
-def _check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
-    """A ``host:port`` (or ``ray://host:port``) that does not answer fails here at once: Ray
-    itself retries an unreachable head for minutes."""
-    if not address or address == "auto":
-        return
-    import socket
-
-    host, _, port = address.split("://", 1)[-1].rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"expected host:port, 'ray://host:port' or 'auto'")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout_s).close()
-    except OSError as error:
-        raise ConnectionError(f"nothing answers at {host}:{port} ({error.strerror or error})") from None
 
 
 def _bar(total: int, wanted: bool):
