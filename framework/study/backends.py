@@ -112,12 +112,7 @@ def _dask(backend: Backend, task: Callable, items: list, shared: tuple) -> Itera
 def _ray(backend: Backend, task: Callable, items: list, shared: tuple) -> Iterator:
     import ray
 
-    address = backend.ray.get("address")
-    started = not ray.is_initialized()
-    if started:
-        # "local": a new instance even where a cluster started by `ray start` runs (or ran) here
-        ray.init(address=address or "local", num_cpus=None if address else backend.workers, include_dashboard=False,
-                 log_to_driver=False, logging_level="ERROR")
+    started = start_ray(backend.ray.get("address"), backend.workers, log_to_driver=False)
     try:
         remote = ray.remote(num_cpus=1)(task)
         # the plan and the design go to the object store once, not with every draw
@@ -129,6 +124,20 @@ def _ray(backend: Backend, task: Callable, items: list, shared: tuple) -> Iterat
     finally:
         if started:
             ray.shutdown()
+
+
+def start_ray(address: str | None, num_cpus: int | None, **options) -> bool:
+    """Join the Ray cluster at ``address``, or start a local instance of ``num_cpus`` CPUs
+    (``None``: all); ``False`` when Ray was already initialised in this process, so that only
+    the caller that started it shuts it down. ``options`` go to ``ray.init``."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    # "local": a new instance even where a cluster started by `ray start` runs (or ran) here
+    ray.init(address=address or "local", num_cpus=None if address else num_cpus, include_dashboard=False,
+             logging_level="ERROR", **options)
+    return True
 
 
 def check_ray_address(address: str | None, timeout_s: float = 5.0) -> None:

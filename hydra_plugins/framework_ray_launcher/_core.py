@@ -13,7 +13,7 @@ from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrid
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from framework.study.backends import check_ray_address
+from framework.study.backends import check_ray_address, start_ray
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +45,16 @@ def launch(launcher, job_overrides: Sequence[Sequence[str]], initial_job_idx: in
     sweep_dir = Path(str(launcher.config.hydra.sweep.dir))
     sweep_dir.mkdir(parents=True, exist_ok=True)
 
-    started = not ray.is_initialized()
-    if started:
-        runtime_env = OmegaConf.to_container(launcher.runtime_env, resolve=True) if isinstance(
-            launcher.runtime_env, DictConfig) else dict(launcher.runtime_env)
-        try:
-            check_ray_address(launcher.address)
-            # "local": a new instance even where a cluster started by `ray start` runs (or ran) here
-            ray.init(address=launcher.address or "local", num_cpus=None if launcher.address else launcher.num_cpus,
-                     runtime_env=runtime_env or None, include_dashboard=False, logging_level="ERROR")
-        except Exception as error:  # one line, as for every other bad setting, and nothing launched
-            what = f"hydra.launcher.address = {launcher.address!r}" if launcher.address else "hydra/launcher=ray"
-            print(f"error: {what}: {type(error).__name__}: {str(error).strip().splitlines()[0]}", file=sys.stderr)
-            _remove_if_only_the_sweep_file(sweep_dir)
-            raise SystemExit(2) from None
+    runtime_env = OmegaConf.to_container(launcher.runtime_env, resolve=True) if isinstance(
+        launcher.runtime_env, DictConfig) else dict(launcher.runtime_env)
+    try:
+        check_ray_address(launcher.address)
+        started = start_ray(launcher.address, launcher.num_cpus, runtime_env=runtime_env or None)
+    except Exception as error:  # one line, as for every other bad setting, and nothing launched
+        what = f"hydra.launcher.address = {launcher.address!r}" if launcher.address else "hydra/launcher=ray"
+        print(f"error: {what}: {type(error).__name__}: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+        _remove_if_only_the_sweep_file(sweep_dir)
+        raise SystemExit(2) from None
     where = f"the Ray cluster at {launcher.address}" if launcher.address else "a local Ray instance"
     log.info(f"Ray is launching {len(job_overrides)} jobs on {where} ({launcher.cpus_per_run:g} CPU each)")
     log.info(f"Launching jobs, sweep output dir : {sweep_dir}")
