@@ -68,6 +68,9 @@ class Panel(PanelShape):
     two values counts in both columns)."""
     dropped_rows: tuple[int, ...] = ()
     """``data.missing=drop``: the rows left out, as 1-based data rows of the source."""
+    hidden_confounder: tuple[float, float] | None = None
+    """Synthetic panels only: the partial R-squares (outcome, treatment) of the confounder the
+    world generated and left out of the data (``data.world.hidden_confounder``), else None."""
 
     @property
     def is_balanced(self) -> bool:

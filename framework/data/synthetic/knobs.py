@@ -52,6 +52,10 @@ class WorldKnobs:
     noise_ar1: float = 0.0
     """Lag-1 autocorrelation of the Gini's shocks within a city over consecutive years, in [0, 1);
     0 = independent shocks (the shocks' marginal SD is the same for every value)."""
+    hidden_confounder: tuple[float, float] = (0.0, 0.0)
+    """A confounder the world generates and leaves out of the data, as its partial R-squares
+    (outcome, treatment): the share of UIL's shock variance it explains, and of the Gini's shock
+    variance left once UIL is known (docs/SENSITIVITY.md); one number sets both; 0 = none."""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "WorldKnobs":
@@ -63,6 +67,8 @@ class WorldKnobs:
                 f"unknown synthetic-world knob(s) data.world.{', data.world.'.join(unknown)}; "
                 f"known knobs: {', '.join(sorted(known))}"
             )
+        if "hidden_confounder" in config:
+            config["hidden_confounder"] = _strength_pair(config["hidden_confounder"])
         knobs = cls(**config)
         knobs.check()
         return knobs
@@ -88,5 +94,20 @@ class WorldKnobs:
         for key in ("confounding", "nonlinearity", "heterogeneity", "outcome_noise", "treatment_noise"):
             if getattr(self, key) < 0:
                 raise bad(key, "must be non-negative")
+        if len(self.hidden_confounder) != 2 or not all(0.0 <= float(v) < 1.0 for v in self.hidden_confounder):
+            raise bad("hidden_confounder", "use partial R-squares [outcome, treatment] in [0, 1), or one number for both")
         if not 0.0 <= self.noise_ar1 < 1.0:
             raise bad("noise_ar1", "must be in [0, 1) (the within-city lag-1 autocorrelation of the Gini's shocks)")
+
+
+def _strength_pair(value: Any) -> tuple[float, float]:
+    """``hidden_confounder`` as (outcome, treatment): a number is both."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (float(value), float(value))
+    try:
+        values = [float(v) for v in value]
+    except (TypeError, ValueError):
+        raise UserInputError(f"data.world.hidden_confounder = {value!r}: use [outcome, treatment] partial R-squares, or one number") from None
+    if len(values) != 2:
+        raise UserInputError(f"data.world.hidden_confounder = {values}: use [outcome, treatment] partial R-squares, or one number")
+    return (values[0], values[1])

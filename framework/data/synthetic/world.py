@@ -9,6 +9,9 @@ Structural equations (city ``i``, year ``t``; ``z(.)`` standardises exactly over
     Gini      G_it  = 0.407 + alpha_i + lambda_t + g(X_it) + delta (M_it - mean M)
                       + tau_it (U_it - 2.309) + eps_it
     shock     eps_it = outcome_noise * r_it,  r_it = phi r_i,t-1 + sqrt(1 - phi^2) n_it   (phi = noise_ar1)
+    hidden    Z_it ~ Normal(0, 1), left out of the data: nu_it += a_d Z_it, eps_it += a_y Z_it, with
+              a_d, a_y such that Z explains the shares (r_d, r_y) = hidden_confounder of nu's variance
+              and of eps's left once U is known (0: no Z, and every other draw is unchanged)
 
 ``h_i`` is the city's industrial level before the sample period (so each city-year's effect is
 fixed whatever its current UIL), ``e_i`` its development and ``c_ki`` its size-driven
@@ -113,6 +116,15 @@ def _ar1_within_city(innovations: np.ndarray, city: np.ndarray, year: np.ndarray
     return shocks
 
 
+def _hidden_confounder(knobs: WorldKnobs, seed: int, size: int) -> tuple[np.ndarray, float, float]:
+    """The omitted confounder: independent standard normals per city-year, from a stream of
+    its own so that the rest of the world is the same draw whatever its strength."""
+    r2_outcome, r2_treatment = (float(v) for v in knobs.hidden_confounder)
+    if r2_outcome == 0 and r2_treatment == 0:
+        return np.zeros(size), 0.0, 0.0
+    return np.random.default_rng([seed, 0x0C0F]).standard_normal(size), r2_outcome, r2_treatment
+
+
 def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
     """Draw the world deterministically from ``seed``."""
     knobs = knobs or WorldKnobs()
@@ -162,10 +174,14 @@ def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
     # --- UIL (the treatment) ---------------------------------------------------------------------
     kappa, nl = knobs.confounding, knobs.nonlinearity
     m_of_x = 0.15 * xz["GDP"] + 0.10 * xz["ES"] + nl * (0.25 * np.tanh(1.5 * xz["GDP"]) - 0.10 * np.tanh(xz["DL"]) ** 2)
+    treatment_shock = (knobs.treatment_noise / 0.142) * 0.6 * _bounded_normal(rng, city.size)
+    confounder, r2_outcome, r2_treatment = _hidden_confounder(knobs, seed, city.size)
+    if r2_treatment > 0:
+        treatment_shock = treatment_shock + np.std(treatment_shock) * np.sqrt(r2_treatment / (1.0 - r2_treatment)) * confounder
     uil_raw = (
         0.6 * level[city]
         + kappa * (0.35 * trend + 0.2 * develop[city] + m_of_x)
-        + (knobs.treatment_noise / 0.142) * 0.6 * _bounded_normal(rng, city.size)
+        + treatment_shock
     )
     uil_target = TABLE1["UIL"][0] + TABLE1["UIL"][1] * _z(uil_raw)
     if uil_target.min() < 1.0 or uil_target.max() > 3.0:
@@ -192,13 +208,17 @@ def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
         + 0.010 * xz["SN"]
         + nl * (-0.040 * np.tanh(1.5 * xz["GDP"]) + 0.030 * np.tanh(xz["DL"]) ** 2 + 0.010 * np.sin(2.0 * xz["ES"]))
     )
+    outcome_shock = knobs.outcome_noise * _ar1_within_city(_bounded_normal(rng, city.size), city, year, knobs.noise_ar1)
+    if r2_outcome > 0:
+        # given UIL, the confounder keeps the share 1 - r2_treatment of its variance
+        outcome_shock = outcome_shock + np.std(outcome_shock) * np.sqrt(r2_outcome / ((1.0 - r2_outcome) * (1.0 - r2_treatment))) * confounder
     gini_parts = (
         city_effect[city]
         + year_effect[np.searchsorted(years, year)]
         + g_of_x
         + knobs.moderator_direct * (difi - difi_mean)
         + effect * (treatment - TABLE1["UIL"][0])
-        + knobs.outcome_noise * _ar1_within_city(_bounded_normal(rng, city.size), city, year, knobs.noise_ar1)
+        + outcome_shock
     )
     gini_target = TABLE1["Gini"][0] + gini_parts - gini_parts.mean()
     gini_target = _keep_inside(gini_target, city, n)
@@ -236,6 +256,7 @@ def generate_world(knobs: WorldKnobs | None = None, seed: int = 0) -> World:
         controls=CONTROLS,
         source=f"synthetic world (seed={seed})",
         names={"unit": "city", "time": "year", "outcome": "Gini", "treatment": "UIL", "moderator": "DIFI"},
+        hidden_confounder=(r2_outcome, r2_treatment) if confounder.any() else None,
     )
     sectors = pd.DataFrame(
         {"unit": units[city], "time": year, "primary": shares[:, 0], "secondary": shares[:, 1], "tertiary": shares[:, 2]}
