@@ -23,6 +23,7 @@ from framework.io import file_sha256
 from framework.learners import learner_error_key, learner_name
 from framework.settings import integer
 from framework.records import failed_record, ok_record, provenance
+from framework.sensitivity import SensitivitySettings, Strength
 from framework.spec import Spec, apply_spec, true_values
 from framework.spec.hypotheses import parse_hypotheses
 
@@ -97,6 +98,7 @@ def run(
         seed = integer(seed, "seed", minimum=0)
         parse_hypotheses(config.get("hypotheses"))  # a typo fails the run now, not the report later
         spec = Spec.from_config(config)
+        sensitivity = SensitivitySettings.from_config(config.get("sensitivity"))
         panel, data_sha = panel if panel is not None else load_panel(config.get("data") or {}, spec, seed, config.get("moderator"))
         source = panel.source
         data = apply_spec(panel, spec)
@@ -115,6 +117,7 @@ def run(
         estimator.use_nuisance_cache(NuisanceCache.from_config(config.get("cache")))
         estimator.fit(data)
         check_estimates(estimator.coefficients_, data, estimator.name)
+        sensitivity_record = sensitivity_of(estimator, sensitivity, data, panel)
         truth = true_values(data, panel)
         coefficients = [{**c.to_record(truth.get(c.term)), "column": term_column(c.term, data)} for c in estimator.coefficients_]
         artifacts = dict(estimator.artifacts_)
@@ -132,6 +135,7 @@ def run(
             warnings=list(dict.fromkeys([*guarded, *(estimator.diagnostics_.get("warnings") or [])])),
             runtime_s=time.perf_counter() - started,
             provenance=provenance(data_sha, seed, source, packages),
+            sensitivity=sensitivity_record,
         )
         return RunResult(record, artifacts)
     except Exception as error:
@@ -148,6 +152,20 @@ def run(
         )
         record["choices"] = _own(choices)
         return RunResult(record)
+
+
+def sensitivity_of(estimator, settings: SensitivitySettings, data, panel: Panel) -> dict:
+    """The run's ``sensitivity`` record: the family's analysis of its treatment coefficient,
+    bounded also at the strength of the confounder a synthetic world left out (label ``world``)."""
+    if not settings.enabled:
+        return {"enabled": False}
+    if panel.hidden_confounder is not None:
+        settings = settings.with_strength(Strength("world", *panel.hidden_confounder))
+    try:
+        analysis = estimator.sensitivity(settings, data)
+    except UserInputError as error:
+        analysis = {"supported": False, "reason": str(error)}
+    return {"enabled": True, **analysis}
 
 
 def term_column(term: str, data) -> str | None:

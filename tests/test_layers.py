@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("framework.data",),
     ("framework.spec",),
     ("framework.learners", "framework.cache"),
-    ("framework.bayes",),  # the collapsed Bayesian model's machinery, used by the Bayesian families
+    ("framework.bayes", "framework.sensitivity"),  # machinery the families share: the collapsed Bayesian model; omitted-variable bias
     ("framework.estimators",),
     ("framework.records",),
     ("framework.pipeline", "framework.testing"),

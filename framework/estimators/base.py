@@ -19,6 +19,8 @@ A family is a subclass of :class:`Estimator` in the scikit-learn shape:
   e.g. the posterior as ArviZ ``InferenceData``);
 * ``use_nuisance_cache(cache)`` (optional hook): families that cross-fit learners may take
   the run's :class:`~framework.cache.NuisanceCache`; the default ignores it;
+* ``sensitivity(settings, data)`` (optional): the omitted-variable-bias analysis of the fitted
+  treatment coefficient (:mod:`framework.sensitivity`), or why the family has none;
 * ``absorbed_effects()`` and ``cluster_by()`` (optional): which effects the model removes and
   what its standard errors are clustered by, for the identification guards that run before
   every fit (:mod:`framework.estimators.identification`).
@@ -59,6 +61,8 @@ class Estimator(ABC):
     that do not are refused when weights are given."""
     packages: ClassVar[tuple[str, ...]] = ()
     moderation: ClassVar[bool] = True  # estimates the moderation terms (else refuses such a spec)
+    sensitivity_reason: ClassVar[str] = ""
+    """Why the family has no sensitivity analysis, for its records (when it does not override ``sensitivity``)."""
 
     coefficients_: list[Coefficient]
     diagnostics_: dict
@@ -99,6 +103,13 @@ class Estimator(ABC):
     def cluster_by(self) -> str | None:
         """What the standard errors are clustered by (``unit``, ``time``, ``two_way``), or None."""
         return None
+
+    def sensitivity(self, settings, data: SpecData) -> dict:
+        """Omitted-variable-bias sensitivity of the fitted ``treatment`` coefficient under
+        ``settings`` (:class:`~framework.sensitivity.SensitivitySettings`), called after ``fit``:
+        a JSON-ready dict with ``supported`` and either the analysis or the ``reason`` why the
+        family has none (``docs/SENSITIVITY.md``). The default: none."""
+        return {"supported": False, "reason": self.sensitivity_reason or f"{self.name} has no omitted-variable-bias analysis"}
 
     def use_nuisance_cache(self, cache) -> None:
         """Hand the run's nuisance cache to a family that cross-fits learners (default: unused)."""

@@ -52,6 +52,10 @@ class BayesianDML(Estimator):
     uses_learner = True
     packages = ("doubleml", "scikit-learn", "nutpie", "arviz")
     moderation = False
+    sensitivity_reason = (
+        "bayes_dml's residuals are DML's: estimator=dml with the same learner has DoubleML's bounds; its row average "
+        "of hierarchical slopes is not the partially linear coefficient those bounds are for (docs/SENSITIVITY.md)"
+    )
 
     def __init__(self, learner, fe="fd", folds=5, n_rep=1, errors="ar1", priors=None, draws=1000, tune=500,
                  chains=4, cores=None, target_accept=0.9, rhat_max=1.01, ess_min=400, diagnose="all", seed=0,

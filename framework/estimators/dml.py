@@ -143,6 +143,19 @@ class DoubleMLEstimator(Estimator):
         }
         return self
 
+    def sensitivity(self, settings, data) -> dict:
+        """DoubleML's sensitivity analysis of the treatment's model (:mod:`framework.sensitivity.doubleml`);
+        benchmarks refit the learners once per control, so ``sensitivity.benchmark=auto`` leaves them out."""
+        if self.score != "partialling out":
+            return {"supported": False, "reason": f"DoubleML's sensitivity analysis is used with score='partialling out'; this run's is {self.score!r}"}
+        from framework.sensitivity.doubleml import doubleml_sensitivity
+
+        names = dict(getattr(data, "names", {}) or {})
+        record = doubleml_sensitivity(self.models_[0], settings, settings.benchmarks(needs_refit=True), list(data.covariates),
+                                      UNIT_CODE, self.seed)
+        record["benchmarks"] = [{**row, "column": names.get(row["control"], row["control"])} for row in record["benchmarks"]]
+        return record
+
     # --- model construction ------------------------------------------------------------------
     def _approach_label(self) -> str:
         if self.fe == "cre":

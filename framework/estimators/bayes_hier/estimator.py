@@ -33,6 +33,11 @@ class BayesHierarchical(Estimator):
     settings = SETTINGS
     uses_learner = False
     packages = ("pymc", "pytensor", "nutpie", "arviz")
+    sensitivity_reason = (
+        "the Bayesian model's posterior assumes no confounder is left out, and the omitted-variable-bias bounds are "
+        "exact for a least-squares coefficient, not for a row average of shrunken unit slopes; a prior on the "
+        "confounder's strength would be the Bayesian answer, which this family does not have (docs/SENSITIVITY.md)"
+    )
 
     def __init__(self, model="collapsed", errors="ar1", controls_basis="spline", spline_knots=5, fe=None, year_effects="fixed", heterogeneity=DEFAULTS["heterogeneity"], period_end=None,
                  parameterization=None, priors=None, sampler="nutpie", draws=1000, tune=500, chains=4,

@@ -45,6 +45,11 @@ class CausalForestEstimator(Estimator):
     )
     uses_learner = True
     packages = ("econml", "scikit-learn")
+    sensitivity_reason = (
+        "EconML's causal forest has no omitted-variable-bias analysis, and its average effect is not the partially "
+        "linear coefficient that DoubleML's bounds are for: a bound needs the Riesz representer of the average of "
+        "theta(X) (residual treatment weighted by 1 / Var(D|X)), which the forest does not estimate (docs/SENSITIVITY.md)"
+    )
 
     def __init__(
         self,

@@ -96,6 +96,9 @@ class TwoWayFixedEffects(Estimator):
             warnings.simplefilter("always")
             result, extra = fit_model(frame, regressors, settings, weights)
         self.result_ = result
+        # what the sensitivity analysis needs: the regression with the fixed effects partialled out
+        self.partialled_ = {"values": demeaned, "columns": regressors, "covariates": covariates, "weights": weights,
+                            "treatment": data.terms.get("treatment"), "dof": int(result.df_resid)}
 
         reported = [*zip(terms, term_cols), *((f"{CONTROL_PREFIX}{c}", c) for c in covariates)]
         self.coefficients_ = _coefficients(result, reported)
@@ -120,6 +123,31 @@ class TwoWayFixedEffects(Estimator):
             "warnings": sorted({str(w.message).strip().splitlines()[0] for w in caught if str(w.message).strip()})[:5],
         }
         return self
+
+
+    def sensitivity(self, settings, data) -> dict:
+        """sensemakr's quantities on the regression with the fixed effects partialled out
+        (:mod:`framework.sensitivity.linear`); ``fe=within`` and ``dummies`` only."""
+        fitted = self._settings()
+        if fitted.fe not in ("within", "dummies"):
+            return {"supported": False, "reason": f"twfe's sensitivity is computed on the within regression; {fitted.choice_text()} is "
+                    "not one (use estimator.fe=within)"}
+        from framework.sensitivity.linear import linear_sensitivity
+
+        part = self.partialled_
+        columns = part["columns"]
+        position = columns.index(part["treatment"])
+        values = part["values"]
+        others = [i for i in range(len(columns)) if i != position]
+        names = dict(getattr(data, "names", {}) or {})
+        weights = None if part["weights"] is None else part["weights"].to_numpy(dtype=float)
+        record = linear_sensitivity(values[:, 0], values[:, 1 + position], values[:, [1 + i for i in others]],
+                                    [columns[i] for i in others], part["dof"], settings, settings.benchmarks(needs_refit=False),
+                                    weights)
+        controls = set(part["covariates"])
+        record["benchmarks"] = [{**row, "column": names.get(row["control"], row["control"])} for row in record["benchmarks"]
+                                if row["control"] in controls]
+        return record
 
 
 def _coefficients(result, reported: list[tuple[str, str]]) -> list[Coefficient]:
