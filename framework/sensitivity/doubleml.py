@@ -7,7 +7,7 @@ panel model (``DoubleMLPLPR``, 0.11). A panel model's estimate *is* a partially 
 regression on its transformed data (first differences, within-demeaned, ...), so the panel
 model's cross-fitted predictions are handed to a ``DoubleMLPLR`` on those data, clustered by
 unit, as ``external_predictions``: nothing is refitted, and its coefficient is the panel
-model's up to DoubleML's clustered aggregation (about 1e-3 standard errors). In the PLR,
+model's up to DoubleML's clustered aggregation (within a few thousandths of a standard error). In the PLR,
 ``cf_d`` is the confounder's partial R-squared with the treatment given X and ``cf_y`` its
 partial R-squared with the outcome's residual, the parameterisation every family shares.
 """
@@ -49,7 +49,9 @@ def doubleml_sensitivity(model, settings: SensitivitySettings, benchmark: bool, 
     target = (1.0 - settings.q) * theta
 
     def analyse(r2_outcome: float, r2_treatment: float, rho: float) -> dict:
-        plr.sensitivity_analysis(cf_y=float(r2_outcome), cf_d=float(r2_treatment), rho=float(rho), level=1.0 - settings.alpha,
+        # DoubleML bounds each end of the set one-sided at ``level``: 1 - alpha/2 makes them, at zero
+        # strength, the run's two-sided 1 - alpha interval (as sensemakr's are), and RV_alpha comparable
+        plr.sensitivity_analysis(cf_y=float(r2_outcome), cf_d=float(r2_treatment), rho=float(rho), level=1.0 - settings.alpha / 2,
                                  null_hypothesis=target)
         return plr.sensitivity_params
 

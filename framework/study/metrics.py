@@ -7,6 +7,13 @@ Monte Carlo SE, width and sign_sig as :mod:`framework.numerics.evaluation` defin
     se_ratio   mean(std_error) / sd(estimate): below 1, the SEs are too small
     failure    failed runs / all runs of the configuration on that spec
 
+and, where the world left a confounder out (``data.world.hidden_confounder``) and the family
+bounds its estimate at that strength (``docs/SENSITIVITY.md``):
+
+    bound_halfwidth        mean half-width of the bounds on the estimate: the bias they allow
+    bound_coverage         share of draws whose bounds' 95 % interval contains the truth (+ MC SE)
+    bound_point_coverage   share whose bounds on the estimate itself contain the truth
+
 (Morris, White and Crowther 2019, "Using simulation studies to evaluate statistical methods".)
 """
 
@@ -22,7 +29,8 @@ CELL = ["design", "configuration", "spec"]
 COLUMNS = [
     *GROUP, "runs", "ok", "failure_rate", "truth_mean", "estimate_mean", "bias", "bias_mcse", "rmse",
     "coverage", "coverage_mcse", "width", "sign_sig", "se_mean", "sd_estimate", "se_ratio",
-    "unconverged", "runtime_mean_s", "first_error",
+    "unconverged", "rv_mean", "bound_halfwidth", "bound_coverage", "bound_coverage_mcse", "bound_point_coverage",
+    "runtime_mean_s", "first_error",
 ]
 DEFAULT_DESIGN = "world"
 """The design of rows written before studies had several (the synthetic world)."""
@@ -85,7 +93,24 @@ def _measures(group: pd.DataFrame) -> dict:
         return measures
     errors = against_truth(estimate, truth, group["ci_low"], group["ci_high"])
     measures.update({key: errors[key] for key in ("truth_mean", "bias", "bias_mcse", "rmse", "coverage", "coverage_mcse", "width", "sign_sig")})
+    measures.update(_bounds(group))
     return measures
+
+
+def _bounds(group: pd.DataFrame) -> dict:
+    """The measures of the bounds at the hidden confounder's strength (none without them)."""
+    out = {"rv_mean": _mean(group["rv"]) if "rv" in group else np.nan}
+    if "bound_ci_low" not in group:
+        return out
+    values = group[["bound_low", "bound_high", "bound_ci_low", "bound_ci_high", "truth"]].apply(pd.to_numeric, errors="coerce").dropna()
+    if values.empty:
+        return out
+    truth = values["truth"].to_numpy()
+    inside = (values["bound_ci_low"].to_numpy() <= truth) & (truth <= values["bound_ci_high"].to_numpy())
+    point = (values["bound_low"].to_numpy() <= truth) & (truth <= values["bound_high"].to_numpy())
+    share = float(inside.mean())
+    return {**out, "bound_halfwidth": float(((values["bound_high"] - values["bound_low"]) / 2).mean()), "bound_coverage": share,
+            "bound_coverage_mcse": float(np.sqrt(share * (1 - share) / len(values))), "bound_point_coverage": float(point.mean())}
 
 
 def _mean(values: pd.Series) -> float:

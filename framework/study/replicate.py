@@ -12,7 +12,9 @@ from framework.study.plan import Cell, StudyPlan
 ROW_FIELDS = (
     "design", "seed", "configuration", "spec", "status", "error", "term", "estimate", "std_error",
     "ci_low", "ci_high", "p_value", "interval", "truth", "n_obs", "runtime_s", "converged",
+    "rv", "rv_alpha", "bound_low", "bound_high", "bound_ci_low", "bound_ci_high",
 )
+SENSITIVITY_FIELDS = {"bound_low": "estimate_low", "bound_high": "estimate_high", "bound_ci_low": "ci_low", "bound_ci_high": "ci_high"}
 
 
 def run_replication(seed: int, plan: StudyPlan, design: Design) -> list[dict]:
@@ -59,7 +61,19 @@ def _rows(design: str, seed: int, cell: Cell, record: dict) -> list[dict]:
     # the study measures the spec's terms, whose truth the design knows; families that also
     # report the controls' coefficients (control:<column>) have no truth for them
     return [
-        {**base, **{key: c.get(key) for key in ("term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "interval", "truth")}}
+        {**base, **{key: c.get(key) for key in ("term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "interval", "truth")},
+         **(_sensitivity(record) if c.get("term") == "treatment" else {})}
         for c in record["coefficients"]
         if not str(c.get("term")).startswith("control:")
     ]
+
+
+def _sensitivity(record: dict) -> dict:
+    """The treatment's robustness values and its bounds at the strength of the confounder the
+    world left out (the strength labelled ``world``), where the family has an analysis."""
+    block = record.get("sensitivity") or {}
+    if not (block.get("enabled") and block.get("supported")):
+        return {}
+    world = next((s for s in block.get("strengths") or [] if s.get("label") == "world"), None)
+    return {"rv": block.get("rv"), "rv_alpha": block.get("rv_alpha"),
+            **({key: world.get(source) for key, source in SENSITIVITY_FIELDS.items()} if world else {})}
