@@ -243,7 +243,7 @@ def test_html_is_self_contained_and_escaped(built):
     assert "&lt;script&gt;" in text and "&amp;" in text
     images = re.findall(r"<img [^>]*src=\"([^\"]*)\"", text)
     assert len(images) >= 4 and all(src.startswith("data:image/png;base64,") for src in images)
-    for section in ("1. Summary", "2. The paper", "3. Forest plots", "4. Agreement", "5. Runtime", "6. Failed runs"):
+    for section in ("1. Summary", "2. The paper", "3. Forest plots", "4. Agreement", "5. How strong a hidden confounder", "6. Runtime", "7. Failed runs"):
         assert section in text
     positions = [text.index(f'id="{a}"') for a in ("summary", "tables", "figures", "agreement", "runtime", "failures")]
     assert positions == sorted(positions)

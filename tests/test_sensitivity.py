@@ -217,3 +217,12 @@ def test_the_worlds_strength_is_bounded_in_the_record():
     world = [row for row in s["strengths"] if row["label"] == "world"]
     assert len(world) == 1 and (world[0]["r2_outcome"], world[0]["r2_treatment"]) == (0.05, 0.1)
     assert math.isfinite(world[0]["ci_low"])
+
+
+def test_an_insignificant_dml_estimate_needs_no_confounder_to_stay_insignificant():
+    config = config_for(["estimator=dml", "learner=lasso", "window=infra_2011_2015", "data.world.effect_mean=0.0",
+                         "data.world.heterogeneity=0.0"])
+    record = run(config).record
+    c, s = record["coefficients"][0], record["sensitivity"]
+    assert c["ci_low"] <= 0 <= c["ci_high"], "the example must be insignificant"
+    assert s["rv_alpha"] == 0.0 and s["rv"] > 0

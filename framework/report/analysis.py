@@ -40,6 +40,7 @@ COLUMNS = [
     "ci_low", "ci_high", "p_value", "interval", "truth", "published_estimate", "published_std_error",
     "paper_kind", "unit_column", "time_column", "outcome_column", "treatment_column", "moderator_column", "control_columns",
     "periods", "warnings", "n_warnings", "hypotheses", "term_column", "_config", "_spec",
+    "sensitivity_supported", "sensitivity_rv", "sensitivity_rv_alpha", "sensitivity_reason", "_sensitivity",
 ]
 # Choices that tell runs of one family apart, in the order a method label names them.
 METHOD_DIMS = ["learner", "folds", "n_rep", "seed", "data_source"]

@@ -23,6 +23,7 @@ from framework.io import write_folder
 from framework.rendering.document import Document, Section, to_html, to_latex_table, to_markdown
 from framework.report import analysis, sections
 from framework.report.collect import collect, find_records, write_collection
+from framework.report.sensitivity import sensitivity_sections
 from framework.report.columns import paper_columns
 from framework.report.supplements import supplement_sections
 
@@ -101,6 +102,7 @@ def make_document(df: pd.DataFrame, root: Path, extra: list[Section] | None = No
     parts += [
         *sections.figure_sections(df, paper_mode),
         *sections.agreement_sections(df, synthetic),
+        *sensitivity_sections(df, analysis.hypotheses(columns) if paper_mode or mixed else ()),
         sections.runtime_section(df),
         sections.failures_section(df),
         sections.warnings_section(df),

@@ -103,6 +103,7 @@ def _rows(record: dict, run: str) -> list[dict]:
         "warnings": json.dumps(warnings),
         "n_warnings": len(warnings),
         "hypotheses": json.dumps(declared) if declared else None,
+        **_sensitivity_fields(record.get("sensitivity")),
         "_config": json.dumps(config, default=str),
         "_spec": json.dumps(spec, default=str),
     }
@@ -134,6 +135,20 @@ def _rows(record: dict, run: str) -> list[dict]:
             }
         )
     return rows
+
+
+def _sensitivity_fields(block: dict | None) -> dict:
+    """The run's omitted-variable-bias analysis of its treatment term: whether it has one, its
+    robustness values, and the whole block (JSON) for the report's bounds and contour plots."""
+    block = block or {}
+    supported = bool(block.get("enabled") and block.get("supported"))
+    return {
+        "sensitivity_supported": supported if block else None,
+        "sensitivity_rv": block.get("rv") if supported else None,
+        "sensitivity_rv_alpha": block.get("rv_alpha") if supported else None,
+        "sensitivity_reason": None if supported else (block.get("reason") or ("off (sensitivity=off)" if block.get("enabled") is False else None)),
+        "_sensitivity": json.dumps(block) if supported else None,
+    }
 
 
 def is_paper_kind(data: dict) -> bool:

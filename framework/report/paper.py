@@ -19,6 +19,7 @@ import pandas as pd
 
 from framework.rendering.document import Table
 from framework.report.analysis import METHOD_DIMS, TERM_NAMES, TERM_ORDER, is_control, objects, show
+from framework.report.sensitivity import overturn_text
 from framework.report.text import DAGGER, coefficient, in_parens, is_missing, number, slug
 
 TABLE_TITLES = {
@@ -214,11 +215,14 @@ def _paper_table(number_: int, ids: list[str], group: Group, index: int, df: pd.
         rows.append(["Learner"] + pair(lambda r: r["learner"] or "", lambda pid: (columns.get(pid) or {}).get("learner", PAPER_LEARNER)))
         rows.append(["Folds"] + pair(lambda r: _int(r["folds"]), lambda pid: _int((columns.get(pid) or {}).get("folds", PAPER_FOLDS))))
     rows.append(["Sample size"] + pair(lambda r: _int(r["n_obs"]), lambda pid: _int(_published_n(pid, df, columns))))
+    rows.append(["Confounder that overturns it"] + pair(overturn_text, lambda pid: ""))
     kinds += [{"rule"}] + [set()] * (len(rows) - rule_at - 1)
     notes = [
         "ours: this framework's run; paper: the published coefficient (SE). Standard errors in parentheses.",
         "* p < 0.1, ** p < 0.05, *** p < 0.01 from each run's p-value (a p-value on a boundary gets the weaker mark).",
     ]
+    notes.append("Confounder that overturns it: RV, the strength of a hidden confounder (partial R-squared with UIL and with the "
+                 "Gini) that moves the UIL estimate to zero, and at 5 % the one that makes its 95 % interval reach zero (section 5).")
     if any_credible:
         notes.append(f"{DAGGER} posterior mean (posterior SD) with a 95 % credible interval: no p-value, so no stars.")
     if synthetic:

@@ -17,6 +17,7 @@ import pandas as pd
 from framework.rendering.document import Bullets, Figure, Paragraph, Section, Table
 from framework.report import analysis, declared, figures, paper
 from framework.report.text import coefficient, in_parens, number, seconds, share, slug
+from framework.report.sensitivity import overturn_text
 
 STATUS_WORDS = {
     "holds": "holds under every choice that ran",
@@ -268,7 +269,7 @@ def _term_labels(df: pd.DataFrame) -> dict:
 def runtime_section(df: pd.DataFrame) -> Section:
     """5. Runtime per run and per family."""
     summary, fam = analysis.runtime(df)
-    section = Section("5. Runtime", "runtime")
+    section = Section("6. Runtime", "runtime")
     if summary["timed"]:
         section.blocks.append(Paragraph(
             f"{summary['timed']} run(s) timed: {seconds(summary['total'])} s in all, mean {seconds(summary['mean'])} s, "
@@ -282,7 +283,7 @@ def runtime_section(df: pd.DataFrame) -> Section:
 
 def failures_section(df: pd.DataFrame) -> Section:
     """6. Failed runs and runs with bad diagnostics."""
-    section = Section("6. Failed runs and diagnostics", "failures")
+    section = Section("7. Failed runs and diagnostics", "failures")
     failed = analysis.failed(df)
     if failed.empty:
         section.blocks.append(Paragraph("No run failed.", lead="Failed runs."))
@@ -482,10 +483,14 @@ def _coefficient_table(sel: pd.DataFrame, run_names: list, name: str, synthetic:
     table_rows.append(["Fixed effects"] + [str(firsts[r]["fe"] or "") for r in run_names])
     table_rows.append(["Controls"] + [str(firsts[r]["controls_shown"] or "") for r in run_names])
     table_rows.append(["Learner"] + [str(firsts[r]["learner"] or "\u2014") for r in run_names])
+    table_rows.append(["Confounder that overturns it"] + [overturn_text(firsts[r]) for r in run_names])
     kinds += [{"rule"}] + [set()] * (len(table_rows) - rule - 1)
     spec = sel["spec_name"].iloc[0]
     notes = ["Standard errors in parentheses. * p < 0.1, ** p < 0.05, *** p < 0.01 from each run's p-value"
              + (f"; {DAGGER_NOTE}" if (sel["interval"] == "credible").any() else "") + "."]
+    notes.append("Confounder that overturns it: RV, the strength of a hidden confounder (partial R-squared with treatment and "
+                 "outcome) that moves the treatment estimate to zero, and at 5 % the one that makes its interval reach zero "
+                 "(section 5; \u2014: the family has no analysis).")
     notes.append("Runs: " + ", ".join(f"({start + j}) {r}" for j, r in enumerate(run_names, 1)) + ".")
     return Table(name, f"Coefficients: {spec}", header, table_rows, align="l" + "r" * len(run_names), kinds=kinds, notes=notes)
 

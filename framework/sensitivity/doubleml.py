@@ -56,6 +56,9 @@ def doubleml_sensitivity(model, settings: SensitivitySettings, benchmark: bool, 
         return plr.sensitivity_params
 
     first = analyse(0.0, 0.0, settings.rho)
+    ci_low, ci_high = (float(np.asarray(first["ci"][end])[0]) for end in ("lower", "upper"))
+    # an interval that already holds the target needs no confounder (DoubleML's root search stops just above 0)
+    rv_alpha = 0.0 if ci_low <= target <= ci_high else float(np.asarray(first["rva"])[0])
     elements = plr.sensitivity_elements
     scale = float(np.median(np.sqrt(elements["sigma2"][0, :, 0] * elements["nu2"][0, :, 0])))
     record = {
@@ -66,7 +69,7 @@ def doubleml_sensitivity(model, settings: SensitivitySettings, benchmark: bool, 
         "bias_scale": scale,
         "q": settings.q, "alpha": settings.alpha, "rho": settings.rho,
         "rv": float(np.asarray(first["rv"])[0]),
-        "rv_alpha": float(np.asarray(first["rva"])[0]),
+        "rv_alpha": rv_alpha,
         "rv_target": target,
         "strengths": [_bounds(s, analyse(s.r2_outcome, s.r2_treatment, settings.rho)) for s in settings.strengths],
         "benchmarks": [],
