@@ -19,6 +19,10 @@ How city and year effects enter is ``fe``:
 With moderation the treatment, the transformed moderator and their interaction are estimated
 as DoubleML treatments, each partialled out on X and the other two, as in Table 6 (the panel
 models take one treatment at a time, so they are fitted once per term).
+
+Sensitivity to an omitted confounder is DoubleML's own (Chernozhukov et al. 2022; its bound
+|bias| <= |rho| sqrt(cf_y cf_d / (1 - cf_d)) sqrt(sigma^2 nu^2)), on the PLR of the panel
+model's transformed data: :mod:`framework.sensitivity.doubleml`, ``docs/SENSITIVITY.md``.
 """
 
 from __future__ import annotations
