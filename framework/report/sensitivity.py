@@ -193,9 +193,12 @@ def contour(block: dict, title: str) -> bytes:
     ax.clabel(lines, fontsize=7, fmt=lambda v: f"{v:.3g}")
     if adjusted.min() < 0 < adjusted.max():
         ax.contour(r2_d, r2_y, adjusted, levels=[0.0], colors="#c0392b", linewidths=2.0)
-    for x, y, label in points:
+    labelled: list[tuple[float, float]] = []
+    for x, y, label in sorted(points, key=lambda p: -(p[0] + p[1])):  # the strongest first: they keep their labels
         ax.plot(x, y, marker="^", color="#2a5caa", ms=6, ls="none")
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7, color="#2a5caa")
+        if all(math.hypot(x - a, y - b) > 0.05 * top for a, b in labelled):  # benchmarks piled up near zero: label one
+            ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7, color="#2a5caa")
+            labelled.append((x, y))
     for x, y, label in strengths:
         world = label == "world"
         ax.plot(x, y, marker="*" if world else "s", color="#c0392b" if world else "#777777", ms=11 if world else 5, ls="none")
