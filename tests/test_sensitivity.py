@@ -226,3 +226,23 @@ def test_an_insignificant_dml_estimate_needs_no_confounder_to_stay_insignificant
     c, s = record["coefficients"][0], record["sensitivity"]
     assert c["ci_low"] <= 0 <= c["ci_high"], "the example must be insignificant"
     assert s["rv_alpha"] == 0.0 and s["rv"] > 0
+
+
+def test_the_report_shows_robustness_flips_and_contours(tmp_path):
+    from framework.records.record import write_record
+    from framework.report.build import build_report
+
+    hypothesis = "hypotheses=[{name: UIL lowers the Gini, term: treatment, expect: negative}]"
+    for name, overrides in {"twfe": ["estimator=twfe"], "dml": ["estimator=dml", "learner=lasso"]}.items():
+        record = run(config_for([*overrides, hypothesis])).record
+        assert record["status"] == "ok"
+        write_record(record, tmp_path / name)
+    text = (build_report(tmp_path).parent / "report.md").read_text()
+    section = text.split("## 5. How strong a hidden confounder would have to be")[1].split("## 6. Runtime")[0]
+    twfe = run(config_for(["estimator=twfe"])).record["sensitivity"]
+    row = next(line for line in section.splitlines() if "twfe/within" in line and "RV" not in line[:5])
+    assert f"{100 * twfe['rv']:.1f} %" in row and f"{100 * twfe['rv_alpha']:.1f} %" in row
+    flips = section.split("The weakest confounder that flips")[1]
+    assert "UIL lowers the Gini" in flips and f"RV 5 % = {100 * twfe['rv_alpha']:.1f} %" in flips
+    assert "figures/sensitivity-01-" in section and "dml/fd" in section.split("Sensitivity contours:")[1].splitlines()[0]
+    assert "Confounder that overturns it" in text  # the paper-style tables' row
