@@ -12,9 +12,10 @@ from framework.io import write_text_atomic
 from framework.records.provenance import git_commit
 
 RECORD_NAME = "result.json"
-SCHEMA_VERSION = 2
-"""2: ``schema_version`` itself, the family's packages in the provenance. Records without it are
-version 1 and read the same way."""
+SCHEMA_VERSION = 3
+"""2: ``schema_version`` itself, the family's packages in the provenance; 3: ``sensitivity``
+(docs/SENSITIVITY.md). Records without it are version 1 and read the same way; readers treat a
+missing ``sensitivity`` as no analysis."""
 
 
 def ok_record(*, estimator: str, spec: dict, config: dict, n_obs: int, n_units: int, coefficients: list[dict],

@@ -124,7 +124,6 @@ class TwoWayFixedEffects(Estimator):
         }
         return self
 
-
     def sensitivity(self, settings, data) -> dict:
         """sensemakr's quantities on the regression with the fixed effects partialled out
         (:mod:`framework.sensitivity.linear`); ``fe=within`` and ``dummies`` only."""
