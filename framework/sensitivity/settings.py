@@ -67,5 +67,5 @@ def _strength(value: Any, index: int) -> Strength:
 def _share(value: Any, key: str) -> float:
     share = positive(value, key, allow_zero=True)
     if share >= 1:
-        raise UserInputError(f"{key} = {share}: a partial R-squared is below 1")
+        raise UserInputError(f"{key} = {share}: use a partial R-squared in [0, 1)")
     return share
