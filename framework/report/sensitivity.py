@@ -139,8 +139,8 @@ def _flip_table(df: pd.DataFrame, rows: pd.DataFrame, hypotheses: Sequence[analy
     rv_alpha = dict(zip(rows["run"], rows["sensitivity_rv_alpha"]))
     supported = dict(zip(rows["run"], rows["sensitivity_supported"].fillna(False).astype(bool)))
     body = []
+    terms = analysis.ok_terms(df)
     for h in hypotheses:
-        terms = analysis.ok_terms(df)
         per_part = {p.name: terms[[p.matches(r) for _, r in terms.iterrows()]] if len(terms) else terms for p in h.parts}
         verdicts = analysis.evaluate(h, df).configs
         for family in sorted({f for sel in per_part.values() for f in sel["family"]}):
