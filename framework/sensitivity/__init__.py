@@ -8,8 +8,7 @@ Its bias is at most ``|rho| * sqrt(r2_outcome * r2_treatment / (1 - r2_treatment
 where ``scale`` is each family's own (``docs/SENSITIVITY.md``).
 """
 
-from framework.sensitivity.ovb import Strength, bias_factor, ols_bounds, ols_robustness_value, partial_r2, benchmark_strength
+from framework.sensitivity.ovb import Strength, benchmark_strength, bias_factor, ols_bounds, ols_robustness_value
 from framework.sensitivity.settings import SensitivitySettings
 
-__all__ = ["SensitivitySettings", "Strength", "benchmark_strength", "bias_factor", "ols_bounds", "ols_robustness_value",
-           "partial_r2"]
+__all__ = ["SensitivitySettings", "Strength", "benchmark_strength", "bias_factor", "ols_bounds", "ols_robustness_value"]

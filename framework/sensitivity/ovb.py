@@ -30,11 +30,6 @@ class Strength:
     r2_treatment: float
 
 
-def partial_r2(t_value: float, dof: float) -> float:
-    """Partial R-squared of a regressor with the outcome given the others: t^2 / (t^2 + dof)."""
-    return t_value**2 / (t_value**2 + dof)
-
-
 def bias_factor(r2_outcome: float, r2_treatment: float) -> float:
     """sqrt(r2_outcome * r2_treatment / (1 - r2_treatment)): bias per unit of a family's scale."""
     return math.sqrt(r2_outcome * r2_treatment / (1.0 - r2_treatment))
