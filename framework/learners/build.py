@@ -8,7 +8,6 @@ it accepts (also inside a pipeline) is set from the run's seed unless the config
 
 from __future__ import annotations
 
-import traceback
 from typing import Any, Mapping
 
 from hydra.errors import InstantiationException
@@ -18,11 +17,6 @@ from sklearn.base import is_regressor
 from sklearn.utils._param_validation import InvalidParameterError
 
 from framework.errors import UserInputError
-
-
-def learner_name(config: Mapping[str, Any] | DictConfig) -> str:
-    target = config.get("_target_") if config is not None else None
-    return str(target or "unknown")
 
 
 def build_learner(config: Mapping[str, Any] | DictConfig, seed: int):
@@ -56,24 +50,6 @@ def _validate(learner) -> None:
             key = message.split("'")[1] if message.count("'") >= 2 else "?"
             value = part.get_params(deep=False).get(key, "?")
             raise UserInputError(f"learner.{key} = {value!r}: {message}") from None
-
-
-def learner_error_key(config: Mapping[str, Any] | None, error: BaseException) -> str | None:
-    """Where in the config a library's error came from: ``learner.<key> = value`` when the
-    message names one of the learner's keys, else ``learner (<target>)`` when the error was
-    raised inside the learner's own package; None otherwise."""
-    config = config or {}
-    message = str(error)
-    for key, value in config.items():
-        if not key.startswith("_") and key != "name" and key in message:
-            return f"learner.{key} = {value!r}"
-    target = str(config.get("_target_") or "")
-    package = target.split(".")[0]
-    if package and package != "sklearn":
-        frames = traceback.extract_tb(error.__traceback__)
-        if any(f"/{package}/" in frame.filename for frame in frames):
-            return f"learner ({target}) rejected its settings or the data"
-    return None
 
 
 def _seed(learner, seed: int) -> None:
