@@ -248,6 +248,13 @@ def log_density(x, y, W, d, unit, prev, has_prev, gap, n_units, prior_sd, noise_
         d_rho_total = d_rho + d_lam * (-2.0 * rho / (nu * nu))
         lp += math.log(one_minus_rho2)
         grad[k + 2] = d_rho_total * one_minus_rho2 - 2.0 * rho
+    for c in range(grad.shape[0]):
+        if not math.isfinite(grad[c]):
+            lp = math.nan
+    if not math.isfinite(lp):
+        # a divergence for the sampler, never an accepted point (checked here rather than in the
+        # Python callback, which runs once per gradient evaluation holding the GIL)
+        return -math.inf, np.zeros(x.shape[0])
     return lp, grad
 
 

@@ -54,8 +54,8 @@ class CollapsedSettings:
     errors: str = "ar1"          # ar1 or iid
     noise_sd: float = 1.0        # innovation SD sigma sqrt(1 - rho^2) ~ HalfNormal(noise_sd)
     slope_sd: float = 0.5        # tau = |z|, z ~ Normal(0, slope_sd): tau ~ HalfNormal(slope_sd)
-    draws: int = 1000
-    tune: int = 500
+    draws: int = 500
+    tune: int = 300
     chains: int = 4
     cores: int | None = None
     target_accept: float = 0.8
@@ -97,10 +97,7 @@ def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> Collap
 
     def make_logp_fn():
         def logp(x, **_):
-            value, grad = log_density(x, *arrays, *constants)
-            if not (math.isfinite(value) and np.all(np.isfinite(grad))):
-                return -math.inf, np.zeros_like(x)  # a divergence for the sampler, never an accepted point
-            return float(value), grad
+            return log_density(x, *arrays, *constants)  # -inf with a zero gradient where not finite
         return logp
 
     def make_expand_fn(seed1, seed2, chain):
