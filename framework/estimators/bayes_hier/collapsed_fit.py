@@ -34,7 +34,7 @@ def fit_collapsed(estimator, design: CollapsedDesign):
     ]
     judged = [*design.terms, "population_slope", "slope_sd", "sigma", "effect_by_period", "effect_by_treatment_half"]
     judged += ["rho"] if estimator.errors == "ar1" else []  # with iid errors rho is the constant 0
-    recorded = ["theta", "city_slope"] if estimator.diagnose == "all" else []  # ArviZ takes ~10 ms per series
+    recorded = ["theta", "city_slope"] if estimator.diagnose == "all" else []
     checks = check_posterior(posterior, design.data, fitted, judged, recorded, estimator.errors, estimator.rhat_max,
                              estimator.ess_min, estimator.seed)
     diagnostics = {
