@@ -167,7 +167,7 @@ def test_shipped_config_builds_the_defaults():
         "collapsed", "ar1", "spline", 5)
     assert (estimator.fe, estimator.year_effects, estimator.sampler) == ("within", "fixed", "nutpie")
     assert estimator.heterogeneity == ("period", "treatment_group")
-    assert estimator.seed == 7 and estimator.draws == 1000 and estimator.tune == 500 and estimator.chains == 4
+    assert estimator.seed == 7 and estimator.draws == 500 and estimator.tune == 300 and estimator.chains == 4
     # the YAML and the code agree: every setting built from the shipped file equals the one built
     # from no settings at all (the code's defaults), and the YAML names every setting
     assert set(config) - {"name"} == set(SETTINGS)

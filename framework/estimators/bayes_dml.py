@@ -57,7 +57,7 @@ class BayesianDML(Estimator):
         "of hierarchical slopes is not the partially linear coefficient those bounds are for (docs/SENSITIVITY.md)"
     )
 
-    def __init__(self, learner, fe="fd", folds=5, n_rep=1, errors="ar1", priors=None, draws=1000, tune=500,
+    def __init__(self, learner, fe="fd", folds=5, n_rep=1, errors="ar1", priors=None, draws=500, tune=300,
                  chains=4, cores=None, target_accept=0.9, rhat_max=1.01, ess_min=400, diagnose="all", seed=0,
                  nuisance_cache=None):
         self.learner = learner

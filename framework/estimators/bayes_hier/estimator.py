@@ -40,7 +40,7 @@ class BayesHierarchical(Estimator):
     )
 
     def __init__(self, model="collapsed", errors="ar1", controls_basis="spline", spline_knots=5, fe=None, year_effects="fixed", heterogeneity=DEFAULTS["heterogeneity"], period_end=None,
-                 parameterization=None, priors=None, sampler="nutpie", draws=1000, tune=500, chains=4,
+                 parameterization=None, priors=None, sampler="nutpie", draws=500, tune=300, chains=4,
                  cores=None, target_accept=0.8, rhat_max=1.01, ess_min=400, diagnose="all", seed=0):
         self.model = model
         self.errors = errors
