@@ -37,7 +37,7 @@ from framework.settings import choice, cross_fitting, integer, positive
 ERRORS = ("ar1", "iid")
 PRIORS = {"coef": 1.0, "slope_sd": 0.5, "noise_sd": 1.0}
 DIAGNOSE = ("all", "global")
-DEFAULTS = {"fe": "fd", "errors": "ar1", "draws": 1000, "tune": 500, "chains": 4, "cores": None,
+DEFAULTS = {"fe": "fd", "errors": "ar1", "draws": 500, "tune": 300, "chains": 4, "cores": None,
             "target_accept": 0.9, "rhat_max": 1.01, "ess_min": 400, "diagnose": "all"}
 
 
