@@ -14,6 +14,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from framework.bayes.collapsed import log_density, log_likelihood_and_gradient
+from framework.bayes.collapsed_stats import consecutive, log_density_sums, panel_sums
 from framework.bayes.rows import PanelRows
 from framework.estimators.bayes_hier.basis import control_basis
 from tests.conftest import ROOT
@@ -93,6 +94,41 @@ def test_the_density_is_symmetric_in_the_slope_spread_coordinate(small_panel):
     assert value == pytest.approx(ll + prior, abs=1e-9)
 
 
+@pytest.mark.parametrize("ar1", [True, False])
+def test_per_unit_sums_give_the_row_by_row_density(ar1):
+    """Units entering and leaving at different periods, without gaps: the density from per-unit
+    sums equals the row-by-row one, value and gradient, at random points."""
+    rng = np.random.default_rng(11)
+    units, periods = [], []
+    for i in range(25):
+        first = int(rng.integers(0, 3))
+        last = int(rng.integers(first + 1, 9))  # one unit may have a single row
+        units += [i] * (last - first)
+        periods += list(range(first, last))
+    rows = PanelRows.from_codes(np.array(units), np.array(periods))
+    assert consecutive(rows)
+    W = rng.normal(size=(rows.n_rows, 4))
+    d = W[:, 0] + rng.normal(size=rows.n_rows)
+    y = rng.normal(size=rows.n_rows)
+    sums = panel_sums(y, W, d, rows.unit, rows.prev, rows.has_prev, rows.n_units)
+    constants = (np.array([1.0, 2.0, 0.5, 1.0]), 1.0, 0.5, ar1)
+    for _ in range(5):
+        x = np.r_[rng.normal(size=4), rng.normal(scale=0.5), rng.normal(), *([rng.normal()] if ar1 else [])]
+        by_rows = log_density(x, *_arrays(rows, W, d, y), *constants)
+        by_sums = log_density_sums(x, *sums, rows.n_rows, rows.n_units, *constants)
+        assert by_sums[0] == pytest.approx(by_rows[0], abs=1e-9)
+        np.testing.assert_allclose(by_sums[1], by_rows[1], rtol=1e-9, atol=1e-9)
+
+
+def test_a_panel_with_gaps_is_evaluated_row_by_row(small_panel):
+    from framework.bayes.sampling import CollapsedData, log_density_of
+
+    rows, W, d, y, _ = small_panel
+    assert not consecutive(rows)
+    data = CollapsedData(y=y, W=W, d=d, rows=rows, names=["a", "b", "c"], prior_sd=np.ones(3))
+    assert log_density_of(data)[0] is log_density
+
+
 def test_rows_know_their_predecessor_and_gap(small_panel):
     rows, *_ , period = small_panel
     linked = rows.has_prev > 0
@@ -122,7 +158,7 @@ def test_controls_with_few_values_enter_without_a_spline():
 _SAMPLE_SCRIPT = """
 import json, sys
 import numpy as np
-from framework.bayes.collapsed import log_density
+from framework.bayes.collapsed_stats import log_density_sums
 from framework.bayes.rows import PanelRows
 from framework.bayes.sampling import CollapsedData, CollapsedSettings, sample_collapsed
 rng = np.random.default_rng(3)
@@ -131,7 +167,8 @@ rows = PanelRows.from_codes(units, periods)
 W = rng.normal(size=(rows.n_rows, 2)); y = -0.5 * W[:, 0] + rng.normal(size=rows.n_rows)
 data = CollapsedData(y=y, W=W, d=W[:, 0].copy(), rows=rows, names=["b", "c"], prior_sd=np.ones(2))
 fit = sample_collapsed(data, CollapsedSettings(draws=100, tune=100, chains=2, cores=1, seed=5))
-print(json.dumps({"hits": sum(log_density.stats.cache_hits.values()), "misses": sum(log_density.stats.cache_misses.values()),
+# a panel without gaps: sampled through the per-unit sums
+print(json.dumps({"hits": sum(log_density_sums.stats.cache_hits.values()), "misses": sum(log_density_sums.stats.cache_misses.values()),
                   "theta": fit.theta[..., 0].ravel().tolist()}))
 """
 

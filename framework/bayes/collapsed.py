@@ -215,6 +215,19 @@ def log_density(x, y, W, d, unit, prev, has_prev, gap, n_units, prior_sd, noise_
     than a long tail of log tau that the sampler visits rarely.
     """
     k = W.shape[1]
+    theta, nu, z, tau, rho, sigma, ok = decode(x, k, ar1)
+    if not ok:
+        return -math.inf, np.zeros(x.shape[0])
+    ll, d_theta, d_lam, d_kap, d_rho = log_likelihood_and_gradient(
+        theta, sigma, tau, rho, y, W, d, unit, prev, has_prev, gap, n_units, ar1
+    )
+    return with_priors(x, ll, d_theta, d_lam, d_kap, d_rho, theta, nu, z, rho, sigma, prior_sd, noise_sd, slope_sd, ar1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def decode(x, k, ar1):
+    """The parameters at the unconstrained point x (see :func:`log_density`), and whether
+    floating point can evaluate the density there."""
     theta = x[:k]
     nu = math.exp(x[k])
     z = x[k + 1]
@@ -222,13 +235,18 @@ def log_density(x, y, W, d, unit, prev, has_prev, gap, n_units, prior_sd, noise_
     rho = math.tanh(x[k + 2]) if ar1 else 0.0
     one_minus_rho2 = 1.0 - rho * rho
     sigma = nu / math.sqrt(one_minus_rho2) if one_minus_rho2 > 0.0 else math.inf
-    if not (nu > 0.0 and tau * tau > 0.0 and one_minus_rho2 > 1e-12 and math.isfinite(sigma) and math.isfinite(tau)):
-        # outside what floating point can evaluate (an exp that under- or overflowed, tau^2
-        # underflowing to 0, |rho| -> 1): zero density, which the sampler treats as a divergence
-        return -math.inf, np.zeros(x.shape[0])
-    ll, d_theta, d_lam, d_kap, d_rho = log_likelihood_and_gradient(
-        theta, sigma, tau, rho, y, W, d, unit, prev, has_prev, gap, n_units, ar1
-    )
+    # outside what floating point can evaluate (an exp that under- or overflowed, tau^2
+    # underflowing to 0, |rho| -> 1): zero density, which the sampler treats as a divergence
+    ok = nu > 0.0 and tau * tau > 0.0 and one_minus_rho2 > 1e-12 and math.isfinite(sigma) and math.isfinite(tau)
+    return theta, nu, z, tau, rho, sigma, ok
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def with_priors(x, ll, d_theta, d_lam, d_kap, d_rho, theta, nu, z, rho, sigma, prior_sd, noise_sd, slope_sd, ar1):
+    """The log posterior density and its gradient in x from the log-likelihood and its
+    derivatives in theta, lam = sigma^-2, kap = tau^-2 and rho: the priors and the Jacobians of
+    :func:`log_density`'s coordinates. -inf with a zero gradient where anything is not finite."""
+    k = theta.shape[0]
     grad = np.empty(x.shape[0])
     lp = ll
     for c in range(k):
@@ -245,6 +263,7 @@ def log_density(x, y, W, d, unit, prev, has_prev, gap, n_units, prior_sd, noise_
     if ar1:
         # rho moves lam too (d lam / d rho = -2 rho / nu^2); Uniform(-1, 1) through tanh has
         # Jacobian 1 - rho^2
+        one_minus_rho2 = 1.0 - rho * rho
         d_rho_total = d_rho + d_lam * (-2.0 * rho / (nu * nu))
         lp += math.log(one_minus_rho2)
         grad[k + 2] = d_rho_total * one_minus_rho2 - 2.0 * rho

@@ -1,7 +1,8 @@
 """Sampling the collapsed panel model with nutpie, and drawing the unit effects afterwards.
 
 nutpie samples the global parameters (theta, sigma, tau and, with AR(1) errors, rho) from the
-log density of :mod:`framework.bayes.collapsed`, handed to it as a Python function
+log density of :mod:`framework.bayes.collapsed` (from per-unit sums,
+:mod:`framework.bayes.collapsed_stats`, when the panel has no gaps), handed to it as a Python function
 (``nutpie.compiled_pyfunc.from_pyfunc``). The unit intercepts and slope deviations are then
 drawn for every posterior draw from their exact Gaussian conditional posterior, so the
 posterior of every quantity is the one of the uncollapsed model.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from framework.bayes.collapsed import log_density, unit_posteriors
+from framework.bayes.collapsed_stats import consecutive, log_density_sums, panel_sums
 from framework.bayes.rows import PanelRows
 
 
@@ -90,14 +92,15 @@ def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> Collap
     ndim = k + 2 + int(ar1)
     prior_sd = np.ascontiguousarray(data.prior_sd, dtype=float)
     constants = (prior_sd, float(settings.noise_sd), float(settings.slope_sd), ar1)
-    # compile, or load from the disk cache, both compiled functions now: setup_s is their cost
+    density, density_args = log_density_of(data)
+    # compile, or load from the disk cache, the compiled functions now: setup_s is their cost
     start = _start(data, ar1, np.random.default_rng(0))
-    log_density(start, *arrays, *constants)
+    density(start, *density_args, *constants)
     unit_posteriors(start[:k], 1.0, 1.0, 0.0, *arrays)
 
     def make_logp_fn():
         def logp(x, **_):
-            return log_density(x, *arrays, *constants)  # -inf with a zero gradient where not finite
+            return density(x, *density_args, *constants)  # -inf with a zero gradient where not finite
         return logp
 
     def make_expand_fn(seed1, seed2, chain):
@@ -131,6 +134,19 @@ def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> Collap
         divergences=int(idata.sample_stats["diverging"].values.sum()), sample_stats=idata.sample_stats,
         sampling_s=time.perf_counter() - started, setup_s=setup_s,
     )
+
+
+def log_density_of(data: CollapsedData):
+    """The log density to sample and its data arguments: from per-unit sums when every row
+    follows its unit's previous row by one period (``framework.bayes.collapsed_stats``, about
+    twice as fast on the default world), else row by row (``framework.bayes.collapsed``). Both
+    give the same value and gradient (tested)."""
+    rows = data.rows
+    if consecutive(rows):
+        y, W, d = data.arrays()[:3]
+        sums = panel_sums(y, W, d, rows.unit, rows.prev, rows.has_prev, rows.n_units)
+        return log_density_sums, (*sums, rows.n_rows, rows.n_units)
+    return log_density, data.arrays()
 
 
 def _start(data: CollapsedData, ar1: bool, rng: np.random.Generator) -> np.ndarray:
