@@ -38,9 +38,8 @@ def consecutive(rows) -> bool:
     return bool(np.all(rows.gap[linked] == 1.0))
 
 
-@njit(cache=True, nogil=True)
 def panel_sums(y, W, d, unit, prev, has_prev, n_units):
-    """The sums the likelihood needs, computed once per fit.
+    """The sums the likelihood needs, computed once per fit (NumPy: nothing to compile).
 
     Returns M (7 * n_units, K): W's row sums per unit, stacked by kind; my (7 * n_units,): the
     same sums of y; G (4, K, K) and g (4, K) and gg (4,): the Gram matrices, W'y-type vectors
@@ -48,63 +47,36 @@ def panel_sums(y, W, d, unit, prev, has_prev, n_units):
     predecessors; A (8, n_units): per unit, the number of rows with a predecessor (T - 1),
     d_f, d_f^2, D_cur, D_lag, dd_cc, dd_x and dd_ll, in that order.
     """
-    n, k = W.shape
-    M = np.zeros((N_SUMS * n_units, k))
-    my = np.zeros(N_SUMS * n_units)
-    G = np.zeros((4, k, k))
-    g = np.zeros((4, k))
-    gg = np.zeros(4)
-    A = np.zeros((8, n_units))
-    for j in range(n):
-        i = unit[j]
-        wj = W[j]
-        if has_prev[j] == 0.0:
-            dj = d[j]
-            for c in range(k):
-                M[0 * n_units + i, c] += wj[c]
-                M[3 * n_units + i, c] += dj * wj[c]
-            my[0 * n_units + i] += y[j]
-            my[3 * n_units + i] += dj * y[j]
-            for a in range(k):
-                g[0, a] += wj[a] * y[j]
-                for b in range(k):
-                    G[0, a, b] += wj[a] * wj[b]
-            gg[0] += y[j] * y[j]
-            A[1, i] += dj
-            A[2, i] += dj * dj
-            continue
-        p = prev[j]
-        wp = W[p]
-        dj, dp, yj, yp = d[j], d[p], y[j], y[p]
-        for c in range(k):
-            M[1 * n_units + i, c] += wj[c]
-            M[2 * n_units + i, c] += wp[c]
-            M[4 * n_units + i, c] += dj * wj[c]
-            M[5 * n_units + i, c] += dj * wp[c] + dp * wj[c]
-            M[6 * n_units + i, c] += dp * wp[c]
-        my[1 * n_units + i] += yj
-        my[2 * n_units + i] += yp
-        my[4 * n_units + i] += dj * yj
-        my[5 * n_units + i] += dj * yp + dp * yj
-        my[6 * n_units + i] += dp * yp
-        for a in range(k):
-            g[1, a] += wj[a] * yj
-            g[2, a] += wj[a] * yp + wp[a] * yj
-            g[3, a] += wp[a] * yp
-            for b in range(k):
-                G[1, a, b] += wj[a] * wj[b]
-                G[2, a, b] += wj[a] * wp[b] + wp[a] * wj[b]
-                G[3, a, b] += wp[a] * wp[b]
-        gg[1] += yj * yj
-        gg[2] += yj * yp
-        gg[3] += yp * yp
-        A[0, i] += 1.0
-        A[3, i] += dj
-        A[4, i] += dp
-        A[5, i] += dj * dj
-        A[6, i] += dj * dp + dp * dj
-        A[7, i] += dp * dp
-    return M, my, G, g, gg, A
+    linked = has_prev > 0
+    first = ~linked
+    cur = np.flatnonzero(linked)
+    lag = prev[cur]
+    W_f, y_f, d_f, u_f = W[first], y[first], d[first], unit[first]
+    W_c, W_l, y_c, y_l, d_c, d_l, u_c = W[cur], W[lag], y[cur], y[lag], d[cur], d[lag], unit[cur]
+
+    def per_unit(index, values):
+        out = np.zeros((n_units,) + values.shape[1:])
+        np.add.at(out, index, values)
+        return out
+
+    M = np.concatenate([
+        per_unit(u_f, W_f), per_unit(u_c, W_c), per_unit(u_c, W_l), per_unit(u_f, d_f[:, None] * W_f),
+        per_unit(u_c, d_c[:, None] * W_c), per_unit(u_c, d_c[:, None] * W_l + d_l[:, None] * W_c),
+        per_unit(u_c, d_l[:, None] * W_l),
+    ])
+    my = np.concatenate([
+        per_unit(u_f, y_f), per_unit(u_c, y_c), per_unit(u_c, y_l), per_unit(u_f, d_f * y_f), per_unit(u_c, d_c * y_c),
+        per_unit(u_c, d_c * y_l + d_l * y_c), per_unit(u_c, d_l * y_l),
+    ])
+    cross = W_c.T @ W_l
+    G = np.stack([W_f.T @ W_f, W_c.T @ W_c, cross + cross.T, W_l.T @ W_l])
+    g = np.stack([W_f.T @ y_f, W_c.T @ y_c, W_c.T @ y_l + W_l.T @ y_c, W_l.T @ y_l])
+    gg = np.array([y_f @ y_f, y_c @ y_c, y_c @ y_l, y_l @ y_l])
+    A = np.stack([
+        per_unit(u_c, np.ones(len(cur))), per_unit(u_f, d_f), per_unit(u_f, d_f * d_f), per_unit(u_c, d_c),
+        per_unit(u_c, d_l), per_unit(u_c, d_c * d_c), per_unit(u_c, 2.0 * d_c * d_l), per_unit(u_c, d_l * d_l),
+    ])
+    return (np.ascontiguousarray(M), my, np.ascontiguousarray(G), np.ascontiguousarray(g), gg, np.ascontiguousarray(A))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -120,20 +92,26 @@ def log_likelihood_and_gradient_sums(theta, sigma, tau, rho, M, my, G, g, gg, A,
     dv = -v * v
     R = my - M @ theta         # residual sums, by kind and unit
     N = n_units
-    # quadratic part: q'q = RR_f + u (RR_cc - 2 rho RR_cl + rho^2 RR_ll)
-    Gt = np.empty((4, k))
+    # quadratic part: q'q = RR_f + u (RR_cc - 2 rho RR_cl + rho^2 RR_ll), each RR = y'y - 2 theta'Wy
+    # + theta'G theta (the cross terms' G and g symmetrised, hence their halves); explicit loops
+    # rather than small matrix products, which cost Numba seconds of compiling each
+    half = (1.0, 1.0, 0.5, 1.0)
     quad = np.empty(4)
+    dquad = np.empty((4, k))   # d RR / d theta
     for s in range(4):
-        Gt[s] = G[s] @ theta
-    # y'y - 2 theta'Wy + theta'G theta, with the cross terms' G and g symmetrised (hence the halves)
-    quad[0] = gg[0] - 2.0 * theta @ g[0] + theta @ Gt[0]
-    quad[1] = gg[1] - 2.0 * theta @ g[1] + theta @ Gt[1]
-    quad[2] = gg[2] - theta @ g[2] + 0.5 * theta @ Gt[2]
-    quad[3] = gg[3] - 2.0 * theta @ g[3] + theta @ Gt[3]
+        value = gg[s]
+        for a in range(k):
+            gt = 0.0
+            for b in range(k):
+                gt += G[s, a, b] * theta[b]
+            value += theta[a] * (half[s] * gt - 2.0 * half[s] * g[s, a])
+            dquad[s, a] = 2.0 * half[s] * (gt - g[s, a])
+        quad[s] = value
     inner = quad[1] - 2.0 * rho * quad[2] + rho * rho * quad[3]
     qq = quad[0] + u * inner
-    dqq_theta = (2.0 * Gt[0] - 2.0 * g[0]) + u * ((2.0 * Gt[1] - 2.0 * g[1]) - 2.0 * rho * (Gt[2] - g[2])
-                                                 + rho * rho * (2.0 * Gt[3] - 2.0 * g[3]))
+    dqq_theta = np.empty(k)
+    for a in range(k):
+        dqq_theta[a] = dquad[0, a] + u * (dquad[1, a] - 2.0 * rho * dquad[2, a] + rho * rho * dquad[3, a])
     dqq_rho = du * inner + u * (-2.0 * quad[2] + 2.0 * rho * quad[3])
     n_linked = 0.0
     ll_units = 0.0
