@@ -25,47 +25,45 @@ MIN_DRAWS = 4
 
 def rhat(draws: np.ndarray) -> np.ndarray:
     """Rank-normalised split R-hat of each series of ``draws`` (chains, draws, series)."""
-    x = _series(draws)
-    chains, n_draws, _ = x.shape
-    out = np.full(x.shape[2], np.nan)
-    if chains < 2 or n_draws < MIN_DRAWS:
-        return out
-    ok = ~np.isnan(x).any(axis=(0, 1))
-    if ok.any():
-        split = _split_chains(x[:, :, ok])
-        bulk = _rhat(_z_scale(split))
-        folded = np.abs(split - np.median(split.reshape(-1, split.shape[2]), axis=0))
-        tail = _rhat(_z_scale(folded))
-        out[ok] = np.where(tail > bulk, tail, bulk)  # max(bulk, tail), NaN when bulk is NaN, as ArviZ's
-    return out
+    return _each_valid_series(draws, _rhat_rank, min_chains=2)
 
 
 def ess_bulk(draws: np.ndarray) -> np.ndarray:
     """Bulk ESS (of the rank-normalised split chains) of each series of ``draws``."""
-    x = _series(draws)
-    out = np.full(x.shape[2], np.nan)
-    if x.shape[1] < MIN_DRAWS:
-        return out
-    ok = ~np.isnan(x).any(axis=(0, 1))
-    if ok.any():
-        out[ok] = _ess(_z_scale(_split_chains(x[:, :, ok])))
-    return out
+    return _each_valid_series(draws, lambda x: _ess(_z_scale(_split_chains(x))))
 
 
 def ess_tail(draws: np.ndarray, probs: tuple[float, float] = (0.05, 0.95)) -> np.ndarray:
     """Tail ESS of each series of ``draws``: the smaller of the ESS of the indicators of being
     at or below the ``probs`` quantiles (R's type 7, as ArviZ)."""
+    return _each_valid_series(draws, lambda x: _ess_tail(x, probs))
+
+
+def _each_valid_series(draws, compute, min_chains: int = 1) -> np.ndarray:
+    """``compute`` on the series without NaN (NaN for the others, and for all with fewer than
+    ``min_chains`` chains or MIN_DRAWS draws, as ArviZ)."""
     x = _series(draws)
     out = np.full(x.shape[2], np.nan)
-    if x.shape[1] < MIN_DRAWS:
+    if x.shape[0] < min_chains or x.shape[1] < MIN_DRAWS:
         return out
     ok = ~np.isnan(x).any(axis=(0, 1))
     if ok.any():
-        x = x[:, :, ok]
-        quantiles = np.quantile(x.reshape(-1, x.shape[2]), probs, axis=0, method="linear")
-        low, high = (_ess(_split_chains((x <= q).astype(float))) for q in quantiles)
-        out[ok] = np.where(high < low, high, low)  # min(low, high) as ArviZ's
+        out[ok] = compute(x[:, :, ok])
     return out
+
+
+def _rhat_rank(x: np.ndarray) -> np.ndarray:
+    split = _split_chains(x)
+    bulk = _rhat(_z_scale(split))
+    folded = np.abs(split - np.median(split.reshape(-1, split.shape[2]), axis=0))
+    tail = _rhat(_z_scale(folded))
+    return np.where(tail > bulk, tail, bulk)  # max(bulk, tail), NaN when bulk is NaN, as ArviZ's
+
+
+def _ess_tail(x: np.ndarray, probs: tuple[float, float]) -> np.ndarray:
+    quantiles = np.quantile(x.reshape(-1, x.shape[2]), probs, axis=0, method="linear")
+    low, high = (_ess(_split_chains((x <= q).astype(float))) for q in quantiles)
+    return np.where(high < low, high, low)  # min(low, high) as ArviZ's
 
 
 def _series(draws) -> np.ndarray:
