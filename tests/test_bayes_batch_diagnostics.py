@@ -66,3 +66,17 @@ def test_shapes_beyond_one_dimension_are_flattened():
     rng = np.random.default_rng(6)
     x = rng.standard_normal((4, 100, 2, 3))
     np.testing.assert_allclose(rhat(x), rhat(x.reshape(4, 100, 6)))
+
+
+def test_arviz_without_numba_gives_arviz_numbers_and_restores_its_setting():
+    from framework.bayes.checks import arviz_without_numba
+
+    x = _ar1(np.random.default_rng(4), 4, 300, 3, 0.7)
+    enabled = az.Numba.numba_flag
+    with_numba = [np.array(list(values)) for values in _arviz(x)]
+    with arviz_without_numba():
+        assert not az.Numba.numba_flag
+        without = [np.array(list(values)) for values in _arviz(x)]
+    assert az.Numba.numba_flag == enabled
+    for a, b in zip(with_numba, without):
+        np.testing.assert_allclose(a, b, rtol=1e-10)

@@ -4,6 +4,7 @@ a posterior predictive check of the errors' serial correlation within units."""
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -45,7 +46,8 @@ def convergence(posterior, judged: list[str], recorded: list[str], divergences: 
             # the per-unit quantities: hundreds of series, which ArviZ takes ~5 ms each for
             rhat, bulk, tail = batched_diagnostics(subset)
         else:
-            rhat, bulk, tail = az.rhat(subset), az.ess(subset, method="bulk"), az.ess(subset, method="tail")
+            with arviz_without_numba():
+                rhat, bulk, tail = az.rhat(subset), az.ess(subset, method="bulk"), az.ess(subset, method="tail")
         for key, (name, value) in (("rhat_max", worst(rhat, max)), ("ess_bulk_min", worst(bulk, min)),
                                    ("ess_tail_min", worst(tail, min))):
             out[f"{label}{key}"] = value
@@ -63,6 +65,22 @@ def convergence(posterior, judged: list[str], recorded: list[str], divergences: 
     out["judged_on"] = [name for name in judged if name in posterior]
     out["warnings"] = warnings
     return out
+
+
+@contextmanager
+def arviz_without_numba():
+    """ArviZ's NumPy code for its statistics: on a few series it takes milliseconds, where its
+    Numba code is first compiled in every process (0.1-0.3 s; ArviZ does not cache it). Both
+    give the same numbers."""
+    import arviz as az
+
+    enabled = az.Numba.numba_flag
+    az.Numba.disable_numba()
+    try:
+        yield
+    finally:
+        if enabled:
+            az.Numba.enable_numba()
 
 
 def batched_diagnostics(subset) -> tuple:

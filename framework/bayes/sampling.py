@@ -2,8 +2,8 @@
 
 nutpie samples the global parameters (theta, sigma, tau and, with AR(1) errors, rho) from the
 log density of :mod:`framework.bayes.collapsed` (from per-unit sums,
-:mod:`framework.bayes.collapsed_stats`, when the panel has no gaps), handed to it as a Python function
-(``nutpie.compiled_pyfunc.from_pyfunc``). The unit intercepts and slope deviations are then
+:mod:`framework.bayes.collapsed_stats`, when the panel has no gaps), handed to it
+as compiled callbacks (:mod:`framework.bayes.native`), so its chains run in parallel. The unit intercepts and slope deviations are then
 drawn for every posterior draw from their exact Gaussian conditional posterior, so the
 posterior of every quantity is the one of the uncollapsed model.
 """
@@ -83,42 +83,17 @@ class CollapsedPosterior:
 def sample_collapsed(data: CollapsedData, settings: CollapsedSettings) -> CollapsedPosterior:
     """Sample the collapsed model of ``data`` with nutpie and draw the unit effects."""
     import nutpie
-    from nutpie.compiled_pyfunc import from_pyfunc
+
+    from framework.bayes.native import NativeModel, compiled
 
     started = time.perf_counter()
     ar1 = settings.errors == "ar1"
-    arrays = data.arrays()
-    k = data.W.shape[1]
-    ndim = k + 2 + int(ar1)
-    prior_sd = np.ascontiguousarray(data.prior_sd, dtype=float)
-    constants = (prior_sd, float(settings.noise_sd), float(settings.slope_sd), ar1)
     density, density_args = log_density_of(data)
+    model = NativeModel.build(density, density_args, data.prior_sd, settings.noise_sd, settings.slope_sd, ar1,
+                              lambda seed: _start(data, ar1, np.random.default_rng(seed)))
     # compile, or load from the disk cache, the compiled functions now: setup_s is their cost
-    start = _start(data, ar1, np.random.default_rng(0))
-    density(start, *density_args, *constants)
-    unit_posteriors(start[:k], 1.0, 1.0, 0.0, *arrays)
-
-    def make_logp_fn():
-        def logp(x, **_):
-            return density(x, *density_args, *constants)  # -inf with a zero gradient where not finite
-        return logp
-
-    def make_expand_fn(seed1, seed2, chain):
-        def expand(x, **_):
-            rho = math.tanh(x[k + 2]) if ar1 else 0.0
-            sigma = math.exp(x[k]) / math.sqrt(1.0 - rho * rho)  # the stationary SD of the errors
-            return {"theta": np.ascontiguousarray(x[:k]), "sigma": np.array(sigma), "tau": np.array(abs(x[k + 1])),
-                    "rho": np.array(rho)}
-        return expand
-
-    def initial_point(seed):
-        return _start(data, ar1, np.random.default_rng(seed))
-
-    model = from_pyfunc(
-        ndim, make_logp_fn, make_expand_fn,
-        [np.dtype("float64")] * 4, [(k,), (), (), ()], ["theta", "sigma", "tau", "rho"],
-        make_initial_point_fn=initial_point,
-    )
+    compiled("logp_sums" if model.sums else "logp_rows"), compiled("expand")
+    unit_posteriors(np.zeros(model.k), 1.0, 1.0, 0.0, *data.arrays())
     setup_s = time.perf_counter() - started
     started = time.perf_counter()
     idata = nutpie.sample(
