@@ -271,8 +271,7 @@ def with_priors(x, ll, d_theta, d_lam, d_kap, d_rho, theta, nu, z, rho, sigma, p
         if not math.isfinite(grad[c]):
             lp = math.nan
     if not math.isfinite(lp):
-        # a divergence for the sampler, never an accepted point (checked here rather than in the
-        # Python callback, which runs once per gradient evaluation holding the GIL)
+        # a divergence for the sampler, never an accepted point
         return -math.inf, np.zeros(x.shape[0])
     return lp, grad
 

@@ -18,6 +18,11 @@ sample, whatever its numbers of rows, units or columns.
 
 nutpie's classes for compiled models (``nutpie._lib``) are not documented as public: the tests
 sample through this module, so a nutpie release that changes them fails there first.
+
+Numba's disk cache is checked against the date of the file that defines a function, not of the
+files it calls: after editing ``collapsed.py`` or ``collapsed_stats.py`` alone, delete the
+``*.nbi``/``*.nbc`` files of ``framework/bayes/__pycache__`` (or of Numba's cache directory),
+or the callbacks keep the old code.
 """
 
 from __future__ import annotations
