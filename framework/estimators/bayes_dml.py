@@ -32,12 +32,12 @@ from framework.estimators.registry import register
 from framework.learners import build_learner
 from framework.numerics.inference import Coefficient
 from framework.numerics.transforms import UNIT_CODE, unit_codes
-from framework.settings import choice, cross_fitting, integer, positive
+from framework.settings import choice, cross_fitting, flag, integer, positive
 
 ERRORS = ("ar1", "iid")
 PRIORS = {"coef": 1.0, "slope_sd": 0.5, "noise_sd": 1.0}
 DIAGNOSE = ("all", "global")
-DEFAULTS = {"fe": "fd", "errors": "ar1", "draws": 500, "tune": 300, "chains": 4, "cores": None,
+DEFAULTS = {"fe": "fd", "fd_differences": True, "errors": "ar1", "draws": 500, "tune": 300, "chains": 4, "cores": None,
             "target_accept": 0.9, "rhat_max": 1.01, "ess_min": 400, "diagnose": "all"}
 
 
@@ -47,7 +47,7 @@ class BayesianDML(Estimator):
     description = "Bayesian DML: DoubleML's cross-fitted residuals, a hierarchical Bayesian residual slope with AR(1) errors (nutpie)"
     fe_choices = ("within", "fd", "dummies")
     fe_notes = {"cre": "its residuals are not within a unit; use fd or within", "none": "use fd, within or dummies"}
-    settings = ("fe", "errors", "priors", "draws", "tune", "chains", "cores", "target_accept", "rhat_max", "ess_min",
+    settings = ("fe", "fd_differences", "errors", "priors", "draws", "tune", "chains", "cores", "target_accept", "rhat_max", "ess_min",
                 "diagnose")
     uses_learner = True
     packages = ("doubleml", "scikit-learn", "nutpie", "arviz")
@@ -59,9 +59,10 @@ class BayesianDML(Estimator):
 
     def __init__(self, learner, fe="fd", folds=5, n_rep=1, errors="ar1", priors=None, draws=500, tune=300,
                  chains=4, cores=None, target_accept=0.9, rhat_max=1.01, ess_min=400, diagnose="all", seed=0,
-                 nuisance_cache=None):
+                 nuisance_cache=None, fd_differences=True):
         self.learner = learner
         self.fe = fe
+        self.fd_differences = fd_differences
         self.folds = folds
         self.n_rep = n_rep
         self.errors = errors
@@ -92,6 +93,7 @@ class BayesianDML(Estimator):
             raise UserInputError(f"estimator.target_accept = {target_accept}: use a number in (0, 1), e.g. 0.9")
         return cls(
             learner=build_learner(learner, seed), fe=get("fe"), folds=folds, n_rep=n_rep,
+            fd_differences=flag(get("fd_differences"), "estimator.fd_differences"),
             errors=choice(get("errors"), "estimator.errors", ERRORS), priors={k: float(v) for k, v in priors.items()},
             draws=integer(get("draws"), "estimator.draws", minimum=4), tune=tune,
             chains=integer(get("chains"), "estimator.chains", minimum=1),
@@ -114,7 +116,7 @@ class BayesianDML(Estimator):
         if list(data.terms) != ["treatment"]:
             raise UserInputError("bayes_dml estimates the treatment term only; use estimator=dml for moderation")
         dml = DoubleMLEstimator(self.learner, fe=self.fe, folds=self.folds, n_rep=self.n_rep, seed=self.seed,
-                                nuisance_cache=self.nuisance_cache).fit(data)
+                                nuisance_cache=self.nuisance_cache, fd_differences=self.fd_differences).fit(data)
         self.dml_ = dml
         y_res, d_res, units, periods = residuals(dml, data)
         y_sd, d_sd = float(y_res.std()) or 1.0, float(d_res.std()) or 1.0
@@ -139,6 +141,7 @@ class BayesianDML(Estimator):
         self.diagnostics_ = {
             "fe": self.fe,
             "approach": dml_diagnostics["approach"],
+            "fd_differences": dml_diagnostics["fd_differences"],
             "errors": self.errors,
             "sampler": "nutpie",
             "chains": self.chains, "draws": self.draws, "tune": self.tune, "target_accept": self.target_accept,

@@ -10,7 +10,9 @@ How city and year effects enter is ``fe``:
              split at random, as a city's dummy must be seen in training to be learnt; the
              standard error is clustered by city from DoubleML's own scores.
 ``within``   ``DoubleMLPLPR`` with the within-group transformation (``wg_approx``),
-``fd``       ... with first differences (``fd_exact``),
+``fd``       ... with first differences (``fd_exact``; the learners see each row's controls,
+             the previous row's and, with ``fd_differences`` (default), their difference:
+             :mod:`framework.learners.differences`),
 ``cre``      ... with correlated random effects (``cre_general``; ``cre_normal`` by config).
              These follow Clarke and Polselli: folds are drawn by city and standard errors
              clustered by city. They remove city effects only, so year indicators join X.
@@ -36,6 +38,7 @@ import pandas as pd
 from doubleml import DoubleMLData, DoubleMLPanelData, DoubleMLPLPR, DoubleMLPLR
 from sklearn.base import clone
 from sklearn.metrics import root_mean_squared_error
+from sklearn.pipeline import make_pipeline
 
 from framework.cache.nuisance import fingerprint, learner_identity
 from framework.errors import UserInputError
@@ -43,9 +46,10 @@ from framework.estimators.base import FE_CHOICES, Estimator
 from framework.estimators.caught import statistical_warnings
 from framework.estimators.registry import register
 from framework.learners import build_learner
+from framework.learners.differences import AppendDifferences
 from framework.numerics.inference import NORMAL_975, Coefficient, score_variance
 from framework.numerics.transforms import UNIT_CODE, unit_codes, with_dummies
-from framework.settings import choice, cross_fitting
+from framework.settings import choice, cross_fitting, flag
 
 PANEL_APPROACHES = {"within": "wg_approx", "fd": "fd_exact", "cre": "cre_general"}
 CRE_VARIANTS = {"general": "cre_general", "normal": "cre_normal"}
@@ -59,12 +63,12 @@ class DoubleMLEstimator(Estimator):
     name = "dml"
     description = "Double machine learning, partially linear model (DoubleML; the paper's eq. 3-8)"
     fe_choices = FE_CHOICES
-    settings = ("fe", "cre", "score")
+    settings = ("fe", "cre", "score", "fd_differences")
     uses_learner = True
     packages = ("doubleml", "scikit-learn")
 
     def __init__(self, learner, fe="within", folds=5, n_rep=1, score="partialling out", cre="general", seed=0,
-                 nuisance_cache=None):
+                 nuisance_cache=None, fd_differences=True):
         self.learner = learner
         self.fe = fe
         self.folds = folds
@@ -72,6 +76,7 @@ class DoubleMLEstimator(Estimator):
         self.score = score
         self.cre = cre
         self.seed = seed
+        self.fd_differences = fd_differences
         # a framework.cache.NuisanceCache (or None): cross-fitted predictions are looked up
         # there before the learners are fitted, and stored after
         self.nuisance_cache = nuisance_cache
@@ -88,6 +93,7 @@ class DoubleMLEstimator(Estimator):
             score=config.get("score", "partialling out"),
             cre=cre,
             seed=seed,
+            fd_differences=flag(config.get("fd_differences", True), "estimator.fd_differences"),
         )
 
     def absorbed_effects(self) -> tuple[str, ...]:
@@ -136,6 +142,7 @@ class DoubleMLEstimator(Estimator):
         self.diagnostics_ = {
             "fe": self.fe,
             "approach": self._approach_label(),
+            "fd_differences": self.fe == "fd" and self.fd_differences,
             "se_type": se_type,
             "doubleml_std_error": [float(se) for se in doubleml_se],
             "n_obs_used": int(models[0].n_obs),
@@ -232,6 +239,8 @@ class DoubleMLEstimator(Estimator):
             data = DoubleMLPanelData(
                 design, y_col="outcome", d_cols=d_cols, t_col="time", id_col=UNIT_CODE, x_cols=x_cols, static_panel=True
             )
+            if self.fe == "fd" and self.fd_differences:
+                ml_l, ml_m = (make_pipeline(AppendDifferences(len(x_cols)), learner) for learner in (ml_l, ml_m))
             return DoubleMLPLPR(data, ml_l, ml_m, approach=self._approach_label(), **common), data
         if self.fe == "dummies":
             design, x_cols = with_dummies(frame, list(covariates), ["unit", "time"])
