@@ -112,3 +112,38 @@ def test_bad_settings_fail_in_one_line():
 
 def test_registry_lists_dml():
     assert "dml" in available()
+
+
+def test_first_difference_learners_see_each_change():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.tree import DecisionTreeRegressor
+
+    from framework.learners.differences import AppendDifferences
+
+    rng = np.random.default_rng(0)
+    now, before = rng.normal(size=(200, 2)), rng.normal(size=(200, 2))
+    X = np.column_stack([now, before])
+    np.testing.assert_array_equal(AppendDifferences(2).fit_transform(X), np.column_stack([X, now - before]))
+    with pytest.raises(ValueError, match="expects 4 columns"):
+        AppendDifferences(2).fit(X[:, :3])
+    # a step in the change of the first covariate: one split on the change fits it, while a
+    # split on either period's level alone cannot
+    y = (now[:, 0] - before[:, 0] > 0).astype(float)
+    stump = DecisionTreeRegressor(max_depth=1, random_state=0)
+    with_change = make_pipeline(AppendDifferences(2), stump).fit(X, y)
+    assert np.mean((with_change.predict(X) - y) ** 2) < 1e-12
+    assert np.mean((stump.fit(X, y).predict(X) - y) ** 2) > 0.1
+
+
+def test_fd_differences_reach_the_learners_and_can_be_switched_off(baseline):
+    def build(flag):
+        config = {"name": "dml", "fe": "fd", "fd_differences": flag}
+        return build_estimator(config, learner_config("lightgbm"), {"folds": 5}, 0).fit(baseline)
+
+    on, off = build(True), build(False)
+    assert on.diagnostics_["fd_differences"] is True and off.diagnostics_["fd_differences"] is False
+    assert type(on.models_[0].learner["ml_l"]).__name__ == "Pipeline"
+    assert type(off.models_[0].learner["ml_l"]).__name__ == "LGBMRegressor"
+    assert on.coefficients_[0].estimate != off.coefficients_[0].estimate
+    with pytest.raises(UserInputError, match="estimator.fd_differences"):
+        build_estimator({"name": "dml", "fe": "fd", "fd_differences": "sometimes"}, learner_config("lightgbm"), {"folds": 5}, 0)
