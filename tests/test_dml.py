@@ -135,13 +135,15 @@ def test_first_difference_learners_see_each_change():
     assert np.mean((stump.fit(X, y).predict(X) - y) ** 2) > 0.1
 
 
-def test_fd_differences_reach_the_learners_and_can_be_switched_off(baseline):
+def test_fd_differences_reach_the_learners_when_asked(baseline):
     def build(flag):
         config = {"name": "dml", "fe": "fd", "fd_differences": flag}
         return build_estimator(config, learner_config("lightgbm"), {"folds": 5}, 0).fit(baseline)
 
     on, off = build(True), build(False)
     assert on.diagnostics_["fd_differences"] is True and off.diagnostics_["fd_differences"] is False
+    default = build_estimator({"name": "dml", "fe": "fd"}, learner_config("lightgbm"), {"folds": 5}, 0)
+    assert default.fd_differences is False  # the DML family keeps DoubleML's own inputs unless asked
     assert type(on.models_[0].learner["ml_l"]).__name__ == "Pipeline"
     assert type(off.models_[0].learner["ml_l"]).__name__ == "LGBMRegressor"
     assert on.coefficients_[0].estimate != off.coefficients_[0].estimate

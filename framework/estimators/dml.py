@@ -10,8 +10,8 @@ How city and year effects enter is ``fe``:
              split at random, as a city's dummy must be seen in training to be learnt; the
              standard error is clustered by city from DoubleML's own scores.
 ``within``   ``DoubleMLPLPR`` with the within-group transformation (``wg_approx``),
-``fd``       ... with first differences (``fd_exact``; the learners see each row's controls,
-             the previous row's and, with ``fd_differences`` (default), their difference:
+``fd``       ... with first differences (``fd_exact``; the learners see each row's controls
+             and the previous row's, and with ``fd_differences`` also their difference:
              :mod:`framework.learners.differences`),
 ``cre``      ... with correlated random effects (``cre_general``; ``cre_normal`` by config).
              These follow Clarke and Polselli: folds are drawn by city and standard errors
@@ -68,7 +68,7 @@ class DoubleMLEstimator(Estimator):
     packages = ("doubleml", "scikit-learn")
 
     def __init__(self, learner, fe="within", folds=5, n_rep=1, score="partialling out", cre="general", seed=0,
-                 nuisance_cache=None, fd_differences=True):
+                 nuisance_cache=None, fd_differences=False):
         self.learner = learner
         self.fe = fe
         self.folds = folds
@@ -93,7 +93,7 @@ class DoubleMLEstimator(Estimator):
             score=config.get("score", "partialling out"),
             cre=cre,
             seed=seed,
-            fd_differences=flag(config.get("fd_differences", True), "estimator.fd_differences"),
+            fd_differences=flag(config.get("fd_differences", False), "estimator.fd_differences"),
         )
 
     def absorbed_effects(self) -> tuple[str, ...]:

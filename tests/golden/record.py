@@ -20,6 +20,7 @@ from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden.json")
+RECORDED_ON = Path(__file__).with_name("recorded_on.txt")
 PAPER_COLUMNS = ("t2c1", "t2c2", "t3c1", "t3c2", "t4c1", "t4c2", "t4c3", "t4c4", "t5c1", "t5c2", "t5c3", "t5c4", "t6c1", "t6c2")
 LIGHT_BAYES = ["estimator.draws=300", "estimator.tune=300", "estimator.chains=2", "estimator.cores=1"]
 EXPLICIT_BAYES = ["estimator.model=explicit", "estimator.fe=cre"]
@@ -66,6 +67,23 @@ def run_case(name: str) -> dict:
     return numbers(result.record)
 
 
+def machine() -> str:
+    """The processor model and the vector extensions NumPy uses on it: runs on the same
+    string reproduce the recorded numbers to 1e-12."""
+    import platform
+
+    import numpy as np
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), model)
+    except OSError:
+        pass
+    features = np._core._multiarray_umath.__cpu_features__
+    return f"{model} | " + " ".join(sorted(name for name, on in features.items() if on))
+
+
 def main() -> None:
     names = sys.argv[1:] or list(CASES)
     golden = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
@@ -73,6 +91,7 @@ def main() -> None:
         golden[name] = run_case(name)
         print(name, json.dumps(golden[name]["coefficients"].get("treatment")), flush=True)
     GOLDEN.write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
+    RECORDED_ON.write_text(machine() + "\n")
 
 
 if __name__ == "__main__":
