@@ -120,7 +120,8 @@ def test_bayes_dml_reports_a_credible_treatment_on_the_dml_residuals(bayes_dml, 
 
 
 def test_bayes_dml_residuals_are_the_dml_familys(bayes_dml, default_world):
-    dml = build_estimator({"name": "dml", "fe": "fd"}, LEARNER, {"folds": 3}, 0).fit(default_world[1])
+    assert bayes_dml.diagnostics_["fd_differences"] is True
+    dml = build_estimator({"name": "dml", "fe": "fd", "fd_differences": True}, LEARNER, {"folds": 3}, 0).fit(default_world[1])
     assert bayes_dml.diagnostics_["dml_estimate"]["estimate"] == pytest.approx(dml.coefficients_[0].estimate, abs=1e-12)
 
 

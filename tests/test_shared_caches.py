@@ -89,5 +89,5 @@ def test_two_processes_compile_into_one_empty_numba_cache_at_once(tmp_path):
     first, second = [result(process) for process in (start(), start())]
     assert first["theta"] == second["theta"]
     later = result(start())
-    assert later["hits"] >= 1 and later["misses"] == 0  # what the two wrote at once loads
+    assert later["hits"] == 2  # both compiled callbacks that the two wrote at once load
     assert later["theta"] == first["theta"]
