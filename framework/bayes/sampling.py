@@ -2,10 +2,10 @@
 
 nutpie samples the global parameters (theta, sigma, tau and, with AR(1) errors, rho) from the
 log density of :mod:`framework.bayes.collapsed` (from per-unit sums,
-:mod:`framework.bayes.collapsed_stats`, when the panel has no gaps), handed to it
-as compiled callbacks (:mod:`framework.bayes.native`), so its chains run in parallel. The unit intercepts and slope deviations are then
-drawn for every posterior draw from their exact Gaussian conditional posterior, so the
-posterior of every quantity is the one of the uncollapsed model.
+:mod:`framework.bayes.collapsed_stats`, when the panel has no gaps), handed to it as compiled
+callbacks (:mod:`framework.bayes.native`), so its chains run in parallel. The unit intercepts
+and slope deviations are then drawn for every posterior draw from their exact Gaussian
+conditional posterior, so the posterior of every quantity is the one of the uncollapsed model.
 """
 
 from __future__ import annotations
