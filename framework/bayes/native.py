@@ -37,7 +37,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from nutpie.sample import CompiledModel
 
-from framework.bayes.collapsed import log_density
+from framework.bayes.collapsed import decode, log_density
 from framework.bayes.collapsed_stats import log_density_sums
 
 # nutpie's C signatures: logp(n_dim, x, gradient out, logp out, user_data) and
@@ -125,14 +125,11 @@ def _expand(n_dim, n_expanded, x_in, out_, user_data):
     """theta, then sigma (the errors' stationary SD), tau and rho, from the sampler's
     coordinates (:func:`framework.bayes.collapsed.decode`'s)."""
     h, k, ar1, noise_sd, slope_sd, prior_sd = _read_header(user_data)
-    x = carray(x_in, (n_dim,))
+    theta, nu, z, tau, rho, sigma, ok = decode(carray(x_in, (n_dim,)), k, ar1)
     out = carray(out_, (n_expanded,))
     for j in range(k):
-        out[j] = x[j]
-    rho = np.tanh(x[k + 2]) if ar1 else 0.0
-    out[k] = np.exp(x[k]) / np.sqrt(1.0 - rho * rho)
-    out[k + 1] = abs(x[k + 1])
-    out[k + 2] = rho
+        out[j] = theta[j]
+    out[k], out[k + 1], out[k + 2] = sigma, tau, rho
     return 0
 
 
